@@ -22,8 +22,9 @@ done
 
 scripts/install_deps.sh
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
-cmake -S . -B build-sandbox -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVK_BUILD_TESTS=ON >/dev/null
-cmake --build build-sandbox -j "$(nproc)" --target vkubelet kubesim
+# The same build directory and settings as tests/run.sh, so the two commands share one build.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVK_WERROR=ON >/dev/null
+cmake --build build -j "$(nproc)" --target vkubelet kubesim
 
 mkdir -p "$dir/virtual" "$dir/host"
 pids=()
@@ -44,18 +45,18 @@ wait_for_file() {
 }
 
 rm -f "$dir/virtual.kubeconfig" "$dir/host.kubeconfig"
-build-sandbox/tests/kubesim/kubesim --port "$virtual_port" --tls --cert-dir "$dir/virtual" \
+build/tests/kubesim/kubesim --port "$virtual_port" --tls --cert-dir "$dir/virtual" \
   --write-kubeconfig "$dir/virtual.kubeconfig" >"$dir/virtual.log" 2>&1 &
 pids+=($!)
-build-sandbox/tests/kubesim/kubesim --port "$host_port" --tls --cert-dir "$dir/host" \
+build/tests/kubesim/kubesim --port "$host_port" --tls --cert-dir "$dir/host" \
   --write-kubeconfig "$dir/host.kubeconfig" >"$dir/host.log" 2>&1 &
 pids+=($!)
 wait_for_file "$dir/virtual.kubeconfig"
 wait_for_file "$dir/host.kubeconfig"
 
-build-sandbox/kubelet/vkubelet --cluster-name sandbox --cluster-namespace default \
+build/kubelet/vkubelet --cluster-name sandbox --cluster-namespace default \
   --host-kubeconfig "$dir/host.kubeconfig" --virtual-kubeconfig "$dir/virtual.kubeconfig" \
-  --virtual-pod-ip 127.0.0.1 &
+  --virtual-pod-ip 127.0.0.1 --http-addr 127.0.0.1:10255 &
 pids+=($!)
 
 cat <<MSG
@@ -63,6 +64,7 @@ cat <<MSG
 vkubelet sandbox is running.
   virtual cluster: kubectl --kubeconfig $dir/virtual.kubeconfig get nodes,pods -A
   host cluster:    kubectl --kubeconfig $dir/host.kubeconfig get pods -A
+  vkubelet:        curl -s 127.0.0.1:10255/readyz?verbose ; curl -s 127.0.0.1:10255/metrics
   logs:            $dir/{virtual,host}.log
 Press Ctrl-C to stop.
 MSG

@@ -36,9 +36,7 @@ GroupVersionResource EndpointSlices() { return {"discovery.k8s.io", "v1", "endpo
 GroupVersionResource ConfigMaps() { return {"", "v1", "configmaps", true}; }
 GroupVersionResource Secrets() { return {"", "v1", "secrets", true}; }
 GroupVersionResource ServiceAccounts() { return {"", "v1", "serviceaccounts", true}; }
-GroupVersionResource PersistentVolumeClaims() {
-  return {"", "v1", "persistentvolumeclaims", true};
-}
+GroupVersionResource PersistentVolumeClaims() { return {"", "v1", "persistentvolumeclaims", true}; }
 GroupVersionResource PersistentVolumes() { return {"", "v1", "persistentvolumes", false}; }
 GroupVersionResource Events() { return {"", "v1", "events", true}; }
 GroupVersionResource Leases() { return {"coordination.k8s.io", "v1", "leases", true}; }

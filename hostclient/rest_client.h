@@ -12,6 +12,7 @@
 #include "hostclient/cluster_config.h"
 #include "hostclient/credentials.h"
 #include "hostclient/resource.h"
+#include "hostclient/sleeper.h"
 #include "hostclient/transport.h"
 
 namespace prometheus {
@@ -79,6 +80,8 @@ const char* ToString(WatchEvent::Type type);
 // A watch in progress. Next blocks until an event arrives; nullopt when the server ended the
 // watch normally (timeoutSeconds reached), an error when the connection failed. An ERROR event
 // carrying a 410 is returned as an Error with code kGone. Cancel works from any thread.
+// RestClient's streams return every ERROR event as an Error (its Status mapped as for an HTTP
+// failure) after the events that preceded it, and never hand out kError events.
 class WatchStream {
  public:
   virtual ~WatchStream() = default;
@@ -107,18 +110,38 @@ struct RestClientOptions {
 // never reached the server); retries once after a 401 with fresh credentials. Decodes
 // metav1.Status failures into Error. Records rest_client_requests_total{cluster,verb,code} and
 // rest_client_request_duration_seconds{cluster,verb}. Thread-safe.
+//
+// Rate limit: every attempt takes a token first (watch and stream establishment included, as in
+// client-go); the wait is recorded in rest_client_rate_limiter_duration_seconds.
+//
+// Retry policy, in detail. Reads (GET, LIST, the establishment of a watch or stream) are retried
+// on every kBackoff/kAfterDelay error. The wait is the server's Retry-After (header, else
+// details.retryAfterSeconds) exactly, as client-go does; otherwise a decorrelated-jitter backoff
+// between backoff_base and backoff_max. Writes (POST, PUT, PATCH, DELETE) are retried only when
+// the server says it did not act on them: 429 (max-in-flight and API priority and fairness reject
+// before any handler runs) and 503 with a Retry-After (an API server starting or shutting down,
+// an unavailable aggregated API). A network error, a timeout or a 500 on a write is returned to
+// the caller: the transport cannot tell "never connected" from "reset after the request was
+// sent", and repeating a create or a JSON patch that did happen is worse than letting the
+// caller's level-based reconcile decide. After a 401, Credentials::Invalidate is called and the
+// request is repeated once, whatever the verb (the server rejected it before acting). kNever,
+// kReread and kRelist errors are returned at once. Errors carry what was being done
+// ("get pods default/web: ...") and retries are counted in rest_client_retries_total.
 class RestClient {
  public:
   // metrics may be null (no metrics). The registry must outlive the client.
   static Result<std::unique_ptr<RestClient>> Create(const ClusterConfig& config,
                                                     const RestClientOptions& options = {},
                                                     prometheus::Registry* metrics = nullptr);
-  // For tests: a given transport and credentials (either may be a fake).
+  // For tests: a given transport and credentials (either may be a fake). The clock times
+  // requests and drives the rate limiter; the sleeper does all the waiting (rate limit, backoff,
+  // Retry-After) and is shut down by Shutdown; null means a RealSleeper.
   static std::unique_ptr<RestClient> CreateWith(std::string cluster_name, TransportPtr transport,
                                                 CredentialsPtr credentials,
                                                 const RestClientOptions& options,
                                                 prometheus::Registry* metrics = nullptr,
-                                                Clock& clock = Clock::Real());
+                                                Clock& clock = Clock::Real(),
+                                                SleeperPtr sleeper = nullptr);
   virtual ~RestClient();
 
   const std::string& cluster_name() const;
@@ -142,12 +165,14 @@ class RestClient {
                         const UpdateOptions& options = {});
   Result<Object> UpdateStatus(const GroupVersionResource& gvr, std::string_view ns,
                               const Object& body, const UpdateOptions& options = {});
-  Result<Object> Patch(const GroupVersionResource& gvr, std::string_view ns,
-                       std::string_view name, PatchType type, std::string_view patch,
-                       const PatchOptions& options = {}, std::string_view subresource = {});
+  Result<Object> Patch(const GroupVersionResource& gvr, std::string_view ns, std::string_view name,
+                       PatchType type, std::string_view patch, const PatchOptions& options = {},
+                       std::string_view subresource = {});
   // Returns what the server returned: the object (graceful deletion, finalizers) or a Status.
-  Result<Object> Delete(const GroupVersionResource& gvr, std::string_view ns,
-                        std::string_view name, const DeleteOptions& options = {});
+  Result<Object> Delete(const GroupVersionResource& gvr, std::string_view ns, std::string_view name,
+                        const DeleteOptions& options = {});
+  // A non-200 answer is an Error. A timeoutSeconds that the transport's stream_idle_timeout would
+  // cut short is lowered to fit under it (a silent watch must end on the server's terms).
   Result<WatchStreamPtr> Watch(const GroupVersionResource& gvr, std::string_view ns,
                                const ListOptions& options = {});
   // GET of a streaming subresource (pods/log with follow=true...): the raw byte stream.

@@ -19,7 +19,8 @@ TEST(ErrorTest, RetryActionFollowsCode) {
 
 TEST(ErrorTest, ToStringNamesStatusAndCauses) {
   Error invalid(ErrorCode::kInvalid, "Pod \"x\" is invalid");
-  invalid.WithHttpStatus(422).WithCause({"FieldValueRequired", "Required value", "spec.containers"});
+  invalid.WithHttpStatus(422).WithCause(
+      {"FieldValueRequired", "Required value", "spec.containers"});
   invalid.Context("create pods/default/x");
   EXPECT_EQ(invalid.ToString(),
             "Invalid (HTTP 422): create pods/default/x: Pod \"x\" is invalid; spec.containers: "

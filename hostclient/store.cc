@@ -1,0 +1,229 @@
+#include "hostclient/store.h"
+
+#include <algorithm>
+#include <mutex>
+#include <utility>
+
+namespace vk::hostclient {
+
+const char* ToString(StoreChange::Type type) {
+  switch (type) {
+    case StoreChange::Type::kAdded:
+      return "added";
+    case StoreChange::Type::kUpdated:
+      return "updated";
+    case StoreChange::Type::kDeleted:
+      return "deleted";
+  }
+  return "unknown";
+}
+
+IndexFunc NamespaceIndex() {
+  return [](const Object& o) { return std::vector<std::string>{std::string(obj::Namespace(o))}; };
+}
+
+IndexFunc NodeNameIndex() {
+  return [](const Object& o) {
+    auto node = obj::String(o, {"spec", "nodeName"});
+    if (node.empty()) return std::vector<std::string>{};
+    return std::vector<std::string>{std::string(node)};
+  };
+}
+
+IndexFunc LabelIndex(std::string label_key) {
+  return [label_key = std::move(label_key)](const Object& o) {
+    const auto* labels = obj::ObjectAt(o, {"metadata", "labels"});
+    if (labels == nullptr) return std::vector<std::string>{};
+    const auto* v = labels->if_contains(label_key);
+    if (v == nullptr || !v->is_string()) return std::vector<std::string>{};
+    return std::vector<std::string>{std::string(v->get_string())};
+  };
+}
+
+namespace {
+
+// Whether `next` differs from `prev` as far as consumers are concerned. The resourceVersion
+// changes with every write on a real API server; content comparison covers objects without one.
+bool Changed(const Object& prev, const Object& next) {
+  auto prev_rv = obj::ResourceVersion(prev);
+  auto next_rv = obj::ResourceVersion(next);
+  if (!prev_rv.empty() || !next_rv.empty()) return prev_rv != next_rv;
+  return prev != next;
+}
+
+}  // namespace
+
+Store::Store(ChangeHook hook) : hook_(std::move(hook)) {}
+
+Status Store::AddIndexer(const std::string& name, IndexFunc fn) {
+  if (!fn) return MakeError(ErrorCode::kInvalid, "index " + name + ": no index function");
+  std::unique_lock lock(mutex_);
+  if (indexes_.contains(name)) {
+    return MakeError(ErrorCode::kAlreadyExists, "index " + name + " already exists");
+  }
+  Index& index = indexes_[name];
+  index.fn = std::move(fn);
+  for (const auto& [key, object] : items_) {
+    for (auto& value : index.fn(*object)) index.keys_by_value[std::move(value)].insert(key);
+  }
+  return Ok();
+}
+
+void Store::IndexLocked(const std::string& key, const Object& object) {
+  for (auto& [name, index] : indexes_) {
+    for (auto& value : index.fn(object)) index.keys_by_value[std::move(value)].insert(key);
+  }
+}
+
+void Store::UnindexLocked(const std::string& key, const Object& object) {
+  for (auto& [name, index] : indexes_) {
+    for (const auto& value : index.fn(object)) {
+      auto it = index.keys_by_value.find(value);
+      if (it == index.keys_by_value.end()) continue;
+      it->second.erase(key);
+      // Empty buckets would otherwise accumulate for every node or label value ever seen.
+      if (it->second.empty()) index.keys_by_value.erase(it);
+    }
+  }
+}
+
+StoreChange Store::PutLocked(const std::string& key, ObjectPtr object) {
+  auto [it, inserted] = items_.try_emplace(key, object);
+  if (inserted) {
+    IndexLocked(key, *object);
+    return StoreChange{StoreChange::Type::kAdded, nullptr, std::move(object)};
+  }
+  ObjectPtr old = std::exchange(it->second, object);
+  UnindexLocked(key, *old);
+  IndexLocked(key, *object);
+  return StoreChange{StoreChange::Type::kUpdated, std::move(old), std::move(object)};
+}
+
+StoreChange Store::Add(ObjectPtr object) {
+  std::string key = obj::Key(*object);
+  std::unique_lock lock(mutex_);
+  StoreChange change = PutLocked(key, std::move(object));
+  if (hook_) hook_({change}, false);
+  return change;
+}
+
+StoreChange Store::Update(ObjectPtr object) { return Add(std::move(object)); }
+
+StoreChange Store::Delete(ObjectPtr object) {
+  std::string key = obj::Key(*object);
+  std::unique_lock lock(mutex_);
+  StoreChange change{StoreChange::Type::kDeleted, nullptr, std::move(object)};
+  auto it = items_.find(key);
+  if (it != items_.end()) {
+    change.old_object = std::move(it->second);
+    items_.erase(it);
+    UnindexLocked(key, *change.old_object);
+  }
+  if (hook_) hook_({change}, false);
+  return change;
+}
+
+std::vector<StoreChange> Store::Replace(std::vector<ObjectPtr> objects,
+                                        std::string resource_version) {
+  std::vector<StoreChange> changes;
+  std::unique_lock lock(mutex_);
+  std::unordered_set<std::string> listed;
+  listed.reserve(objects.size());
+  for (auto& object : objects) {
+    std::string key = obj::Key(*object);
+    auto it = items_.find(key);
+    if (it == items_.end() || Changed(*it->second, *object)) {
+      changes.push_back(PutLocked(key, std::move(object)));
+    }
+    listed.insert(std::move(key));
+  }
+  std::vector<std::string> vanished;
+  for (const auto& [key, object] : items_) {
+    if (!listed.contains(key)) vanished.push_back(key);
+  }
+  // A stable order makes relist notifications reproducible.
+  std::sort(vanished.begin(), vanished.end());
+  for (const auto& key : vanished) {
+    auto it = items_.find(key);
+    ObjectPtr last = std::move(it->second);
+    items_.erase(it);
+    UnindexLocked(key, *last);
+    changes.push_back(StoreChange{StoreChange::Type::kDeleted, last, last});
+  }
+  last_replace_rv_ = std::move(resource_version);
+  if (hook_) hook_(changes, true);
+  return changes;
+}
+
+ObjectPtr Store::Get(const std::string& key) const {
+  std::shared_lock lock(mutex_);
+  auto it = items_.find(key);
+  return it == items_.end() ? nullptr : it->second;
+}
+
+std::vector<ObjectPtr> Store::ListLocked() const {
+  std::vector<ObjectPtr> out;
+  out.reserve(items_.size());
+  for (const auto& [key, object] : items_) out.push_back(object);
+  return out;
+}
+
+std::vector<ObjectPtr> Store::List() const {
+  std::shared_lock lock(mutex_);
+  return ListLocked();
+}
+
+std::vector<std::string> Store::ListKeys() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::string> out;
+  out.reserve(items_.size());
+  for (const auto& [key, object] : items_) out.push_back(key);
+  return out;
+}
+
+size_t Store::Size() const {
+  std::shared_lock lock(mutex_);
+  return items_.size();
+}
+
+Result<std::vector<ObjectPtr>> Store::ByIndex(const std::string& index_name,
+                                              const std::string& value) const {
+  std::shared_lock lock(mutex_);
+  auto index = indexes_.find(index_name);
+  if (index == indexes_.end()) {
+    return MakeError(ErrorCode::kNotFound, "index " + index_name + " does not exist");
+  }
+  std::vector<ObjectPtr> out;
+  auto bucket = index->second.keys_by_value.find(value);
+  if (bucket == index->second.keys_by_value.end()) return out;
+  out.reserve(bucket->second.size());
+  for (const auto& key : bucket->second) {
+    auto it = items_.find(key);
+    if (it != items_.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> Store::IndexValues(const std::string& index_name) const {
+  std::shared_lock lock(mutex_);
+  auto index = indexes_.find(index_name);
+  if (index == indexes_.end()) {
+    return MakeError(ErrorCode::kNotFound, "index " + index_name + " does not exist");
+  }
+  std::vector<std::string> out;
+  out.reserve(index->second.keys_by_value.size());
+  for (const auto& [value, keys] : index->second.keys_by_value) out.push_back(value);
+  return out;
+}
+
+std::string Store::LastReplaceResourceVersion() const {
+  std::shared_lock lock(mutex_);
+  return last_replace_rv_;
+}
+
+void Store::VisitAtomically(const std::function<void(const std::vector<ObjectPtr>&)>& fn) const {
+  std::shared_lock lock(mutex_);
+  fn(ListLocked());
+}
+
+}  // namespace vk::hostclient

@@ -1,0 +1,114 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "hostclient/base/error.h"
+#include "hostclient/base/object.h"
+
+namespace vk::hostclient {
+
+// One change a Store mutation made. For kDeleted, `object` is the last state known: the object the
+// deletion carried (a watch DELETED event holds the final state) or, for objects that vanished
+// from a relist, the state the store held.
+struct StoreChange {
+  enum class Type { kAdded, kUpdated, kDeleted };
+  Type type;
+  ObjectPtr old_object;  // what the store held before; null for kAdded and unknown deletions
+  ObjectPtr object;
+};
+
+const char* ToString(StoreChange::Type type);
+
+// Computes the index values of an object; an object may sit under any number of values.
+using IndexFunc = std::function<std::vector<std::string>(const Object&)>;
+
+// Names of the built-in indexes, for AddIndexer / ByIndex.
+inline constexpr char kNamespaceIndex[] = "namespace";
+inline constexpr char kNodeNameIndex[] = "spec.nodeName";
+
+// metadata.namespace ("" for cluster-scoped objects).
+IndexFunc NamespaceIndex();
+// spec.nodeName when set (pods bound to a node); unscheduled pods are not indexed.
+IndexFunc NodeNameIndex();
+// The value of one label when the object carries it.
+IndexFunc LabelIndex(std::string label_key);
+
+// A thread-safe cache of Kubernetes objects keyed by obj::Key ("namespace/name"), with named
+// secondary indexes.
+//
+// Contents are immutable shared objects: readers get ObjectPtr snapshots that stay valid however
+// the store changes later. Reads take a shared lock and may run concurrently with each other;
+// mutations are exclusive. The change hook, when given, is called for every mutation with the
+// changes it made, in mutation order, while the write lock is held: it must be quick (enqueue and
+// return) and must not call back into the store. This is what lets an informer order its
+// notifications exactly as the store changed.
+class Store {
+ public:
+  // from_replace: the changes come from Replace (a relist) rather than a single event.
+  using ChangeHook =
+      std::function<void(const std::vector<StoreChange>& changes, bool from_replace)>;
+
+  explicit Store(ChangeHook hook = nullptr);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Adds a named index, built at once over the current contents. kAlreadyExists when the name is
+  // taken.
+  Status AddIndexer(const std::string& name, IndexFunc fn);
+
+  // Inserts or replaces the object under its key: kAdded or kUpdated.
+  StoreChange Add(ObjectPtr object);
+  StoreChange Update(ObjectPtr object);
+  // Removes the object with the key of `object`. Reports a deletion even when the key was not held
+  // (the caller saw a deletion the store missed); old_object is then null.
+  StoreChange Delete(ObjectPtr object);
+  // Makes the contents exactly `objects` and returns the difference: kAdded for new keys, kUpdated
+  // for keys whose resourceVersion (or, without one, content) changed, kDeleted for keys no longer
+  // present. Unchanged objects produce no change. Duplicate keys in `objects`: the last wins.
+  std::vector<StoreChange> Replace(std::vector<ObjectPtr> objects, std::string resource_version);
+
+  // Null when absent.
+  ObjectPtr Get(const std::string& key) const;
+  std::vector<ObjectPtr> List() const;
+  std::vector<std::string> ListKeys() const;
+  size_t Size() const;
+  // Objects whose index `index_name` holds `value`; kNotFound when there is no such index.
+  Result<std::vector<ObjectPtr>> ByIndex(const std::string& index_name,
+                                         const std::string& value) const;
+  // The values under which index `index_name` holds at least one object.
+  Result<std::vector<std::string>> IndexValues(const std::string& index_name) const;
+  // resourceVersion passed to the last Replace ("" before the first).
+  std::string LastReplaceResourceVersion() const;
+
+  // Calls fn with the contents while holding the read lock, so that no mutation (and no change
+  // hook) happens while fn runs. For consumers that must order a snapshot against the change
+  // hook's stream; fn must not call back into the store.
+  void VisitAtomically(const std::function<void(const std::vector<ObjectPtr>&)>& fn) const;
+
+ private:
+  struct Index {
+    IndexFunc fn;
+    std::unordered_map<std::string, std::unordered_set<std::string>> keys_by_value;
+  };
+
+  // The mutators below require mutex_ held exclusively.
+  StoreChange PutLocked(const std::string& key, ObjectPtr object);
+  void IndexLocked(const std::string& key, const Object& object);
+  void UnindexLocked(const std::string& key, const Object& object);
+  std::vector<ObjectPtr> ListLocked() const;
+
+  const ChangeHook hook_;
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, ObjectPtr> items_;
+  std::map<std::string, Index> indexes_;
+  std::string last_replace_rv_;
+};
+
+}  // namespace vk::hostclient
