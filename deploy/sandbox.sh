@@ -48,7 +48,7 @@ rm -f "$dir/virtual.kubeconfig" "$dir/host.kubeconfig"
 build/tests/kubesim/kubesim --port "$virtual_port" --tls --cert-dir "$dir/virtual" \
   --write-kubeconfig "$dir/virtual.kubeconfig" >"$dir/virtual.log" 2>&1 &
 pids+=($!)
-build/tests/kubesim/kubesim --port "$host_port" --tls --cert-dir "$dir/host" \
+build/tests/kubesim/kubesim --port "$host_port" --tls --cert-dir "$dir/host" --nodes 3 --schedule \
   --write-kubeconfig "$dir/host.kubeconfig" >"$dir/host.log" 2>&1 &
 pids+=($!)
 wait_for_file "$dir/virtual.kubeconfig"

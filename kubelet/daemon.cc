@@ -19,6 +19,7 @@
 #include "hostclient/rest_client.h"
 #include "kubelet/api_server_probe.h"
 #include "kubelet/http_server.h"
+#include "kubelet/node_controller.h"
 #include "kubelet/process_metrics.h"
 #include "kubelet/version.h"
 
@@ -142,6 +143,16 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, Options opt
     impl->readiness.Add(client->cluster_name() + "-api-reachable", reachable);
     impl->components.push_back(
         std::make_unique<ApiServerProbe>(*client, std::move(reachable), &impl->registry));
+  }
+
+  // Shared mode: the virtual node(s) that pods of the virtual cluster are bound to.
+  if (config.mode == "shared") {
+    auto node_controller =
+        std::make_unique<NodeController>(*impl->virtual_client, *impl->host_client,
+                                         NodeControllerOptionsFromConfig(config), &impl->registry);
+    impl->readiness.Add("node-registered",
+                        [controller = node_controller.get()] { return controller->Check(); });
+    impl->components.push_back(std::move(node_controller));
   }
 
   auto address = ParseHostPort(config.http_addr);

@@ -231,7 +231,6 @@ std::map<std::string, std::string> NodeLabels(std::string_view node_name,
   labels["kubernetes.io/hostname"] = std::string(node_name);
   labels["node.kubernetes.io/instance-type"] = "virtual";
   labels[kRoleLabel] = "agent";
-  labels[kNodeRoleAgentLabel] = "";
   return labels;
 }
 

@@ -22,12 +22,12 @@ std::string FormatMicroTime(WallTime time);
 // Parses metav1.Time (fractions allowed, "Z" or a numeric offset); nullopt when malformed.
 std::optional<WallTime> ParseTime(std::string_view text);
 
-// Labels every virtual node carries. The role appears twice because kubectl shows ROLES from
-// node-role.kubernetes.io/<role> while virtual-kubelet tooling selects on kubernetes.io/role.
+// Labels every virtual node carries. The role is kubernetes.io/role=agent, which virtual-kubelet
+// users select on (nodeSelector) and which kubectl shows as ROLES; node-role.kubernetes.io/agent
+// as well would make kubectl show "agent,agent".
 inline constexpr char kTypeLabel[] = "type";
 inline constexpr char kTypeValue[] = "virtual-kubelet";
 inline constexpr char kRoleLabel[] = "kubernetes.io/role";
-inline constexpr char kNodeRoleAgentLabel[] = "node-role.kubernetes.io/agent";
 inline constexpr char kHostNodeLabel[] = "vkubelet.io/host-node";
 
 // What the machine vkubelet runs on reports: uname(2) and /etc/os-release.

@@ -4,41 +4,70 @@ namespace vk {
 
 const char* ToString(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kBadRequest: return "BadRequest";
-    case ErrorCode::kUnauthorized: return "Unauthorized";
-    case ErrorCode::kForbidden: return "Forbidden";
-    case ErrorCode::kNotFound: return "NotFound";
-    case ErrorCode::kMethodNotAllowed: return "MethodNotAllowed";
-    case ErrorCode::kNotAcceptable: return "NotAcceptable";
-    case ErrorCode::kAlreadyExists: return "AlreadyExists";
-    case ErrorCode::kConflict: return "Conflict";
-    case ErrorCode::kGone: return "Gone";
-    case ErrorCode::kRequestTooLarge: return "RequestEntityTooLarge";
-    case ErrorCode::kUnsupportedMedia: return "UnsupportedMediaType";
-    case ErrorCode::kInvalid: return "Invalid";
-    case ErrorCode::kTooManyRequests: return "TooManyRequests";
-    case ErrorCode::kInternal: return "InternalError";
-    case ErrorCode::kServiceUnavailable: return "ServiceUnavailable";
-    case ErrorCode::kServerTimeout: return "ServerTimeout";
-    case ErrorCode::kUnknownStatus: return "UnknownStatus";
-    case ErrorCode::kTimeout: return "Timeout";
-    case ErrorCode::kNetwork: return "NetworkError";
-    case ErrorCode::kTls: return "TLSError";
-    case ErrorCode::kConfig: return "ConfigError";
-    case ErrorCode::kDecode: return "DecodeError";
-    case ErrorCode::kCancelled: return "Cancelled";
-    case ErrorCode::kUnavailableLocally: return "Unavailable";
+    case ErrorCode::kBadRequest:
+      return "BadRequest";
+    case ErrorCode::kUnauthorized:
+      return "Unauthorized";
+    case ErrorCode::kForbidden:
+      return "Forbidden";
+    case ErrorCode::kNotFound:
+      return "NotFound";
+    case ErrorCode::kMethodNotAllowed:
+      return "MethodNotAllowed";
+    case ErrorCode::kNotAcceptable:
+      return "NotAcceptable";
+    case ErrorCode::kAlreadyExists:
+      return "AlreadyExists";
+    case ErrorCode::kConflict:
+      return "Conflict";
+    case ErrorCode::kGone:
+      return "Gone";
+    case ErrorCode::kRequestTooLarge:
+      return "RequestEntityTooLarge";
+    case ErrorCode::kUnsupportedMedia:
+      return "UnsupportedMediaType";
+    case ErrorCode::kInvalid:
+      return "Invalid";
+    case ErrorCode::kTooManyRequests:
+      return "TooManyRequests";
+    case ErrorCode::kInternal:
+      return "InternalError";
+    case ErrorCode::kServiceUnavailable:
+      return "ServiceUnavailable";
+    case ErrorCode::kServerTimeout:
+      return "ServerTimeout";
+    case ErrorCode::kUnknownStatus:
+      return "UnknownStatus";
+    case ErrorCode::kTimeout:
+      return "Timeout";
+    case ErrorCode::kNetwork:
+      return "NetworkError";
+    case ErrorCode::kTls:
+      return "TLSError";
+    case ErrorCode::kConfig:
+      return "ConfigError";
+    case ErrorCode::kDecode:
+      return "DecodeError";
+    case ErrorCode::kCancelled:
+      return "Cancelled";
+    case ErrorCode::kUnavailableLocally:
+      return "Unavailable";
   }
   return "Unknown";
 }
 
 const char* ToString(RetryAction action) {
   switch (action) {
-    case RetryAction::kNever: return "never";
-    case RetryAction::kBackoff: return "backoff";
-    case RetryAction::kAfterDelay: return "after-delay";
-    case RetryAction::kReread: return "reread";
-    case RetryAction::kRelist: return "relist";
+    case RetryAction::kNever:
+      return "never";
+    case RetryAction::kBackoff:
+      return "backoff";
+    case RetryAction::kAfterDelay:
+      return "after-delay";
+    case RetryAction::kReread:
+      return "reread";
+    case RetryAction::kRelist:
+      return "relist";
   }
   return "never";
 }
@@ -72,8 +101,10 @@ Error& Error::Context(const std::string& what) {
 
 RetryAction Error::retry_action() const {
   switch (code_) {
-    case ErrorCode::kConflict: return RetryAction::kReread;
-    case ErrorCode::kGone: return RetryAction::kRelist;
+    case ErrorCode::kConflict:
+      return RetryAction::kReread;
+    case ErrorCode::kGone:
+      return RetryAction::kRelist;
     case ErrorCode::kTooManyRequests:
     case ErrorCode::kServiceUnavailable:
     case ErrorCode::kServerTimeout:
@@ -85,7 +116,8 @@ RetryAction Error::retry_action() const {
     case ErrorCode::kUnavailableLocally:
     case ErrorCode::kUnknownStatus:
       return RetryAction::kBackoff;
-    default: return RetryAction::kNever;
+    default:
+      return RetryAction::kNever;
   }
 }
 

@@ -3,48 +3,47 @@
 #include <chrono>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tl/expected.hpp>
+#include <vector>
 
 namespace vk {
 
 // What went wrong, in the terms a caller needs to decide how to react. Kubernetes API failures map
 // to the codes of metav1.Status reasons; transport and local failures have codes of their own.
 enum class ErrorCode {
-  kBadRequest,         // 400 BadRequest
-  kUnauthorized,       // 401
-  kForbidden,          // 403
-  kNotFound,           // 404
-  kMethodNotAllowed,   // 405
-  kNotAcceptable,      // 406
-  kAlreadyExists,      // 409 AlreadyExists
-  kConflict,           // 409 Conflict (resourceVersion or UID precondition failed)
-  kGone,               // 410 Expired / Gone: the resourceVersion is older than the server's history
-  kRequestTooLarge,    // 413
-  kUnsupportedMedia,   // 415
-  kInvalid,            // 422 Invalid, with causes
-  kTooManyRequests,    // 429, usually with Retry-After
-  kInternal,           // 500
-  kServiceUnavailable, // 503
-  kServerTimeout,      // 504 or reason ServerTimeout
-  kUnknownStatus,      // any other HTTP status
-  kTimeout,            // our own deadline passed (connect, request, idle)
-  kNetwork,            // connection refused, reset, DNS, closed mid-response
-  kTls,                // handshake or certificate verification failed
-  kConfig,             // invalid configuration (kubeconfig, flags, YAML)
-  kDecode,             // the peer sent something we cannot parse
-  kCancelled,          // shutdown or explicit cancel
-  kUnavailableLocally, // a local resource (pool, queue) is closed or exhausted
+  kBadRequest,        // 400 BadRequest
+  kUnauthorized,      // 401
+  kForbidden,         // 403
+  kNotFound,          // 404
+  kMethodNotAllowed,  // 405
+  kNotAcceptable,     // 406
+  kAlreadyExists,     // 409 AlreadyExists
+  kConflict,          // 409 Conflict (resourceVersion or UID precondition failed)
+  kGone,              // 410 Expired / Gone: the resourceVersion is older than the server's history
+  kRequestTooLarge,   // 413
+  kUnsupportedMedia,  // 415
+  kInvalid,           // 422 Invalid, with causes
+  kTooManyRequests,   // 429, usually with Retry-After
+  kInternal,          // 500
+  kServiceUnavailable,  // 503
+  kServerTimeout,       // 504 or reason ServerTimeout
+  kUnknownStatus,       // any other HTTP status
+  kTimeout,             // our own deadline passed (connect, request, idle)
+  kNetwork,             // connection refused, reset, DNS, closed mid-response
+  kTls,                 // handshake or certificate verification failed
+  kConfig,              // invalid configuration (kubeconfig, flags, YAML)
+  kDecode,              // the peer sent something we cannot parse
+  kCancelled,           // shutdown or explicit cancel
+  kUnavailableLocally,  // a local resource (pool, queue) is closed or exhausted
 };
 
 // How a caller should react to an error. Each Error carries one.
 enum class RetryAction {
-  kNever,      // terminal: retrying the same request cannot succeed
-  kBackoff,    // transient: retry with exponential backoff and jitter
-  kAfterDelay, // the server said when (Retry-After): wait that long, then retry
-  kReread,     // conflict: read the object again, recompute, then write
-  kRelist,     // gone: the watch or list position expired; list again from scratch
+  kNever,       // terminal: retrying the same request cannot succeed
+  kBackoff,     // transient: retry with exponential backoff and jitter
+  kAfterDelay,  // the server said when (Retry-After): wait that long, then retry
+  kReread,      // conflict: read the object again, recompute, then write
+  kRelist,      // gone: the watch or list position expired; list again from scratch
 };
 
 const char* ToString(ErrorCode code);

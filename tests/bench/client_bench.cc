@@ -3,15 +3,14 @@
 // decoding). Prints one table.
 //
 //   vkubelet-client-bench [--objects N] [--events N] [--smoke]
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "hostclient/rest_client.h"
 #include "hostclient/watch_decoder.h"
@@ -56,9 +55,8 @@ void Print(const std::vector<Row>& rows) {
   std::printf("%-46s %10s %10s %12s %10s %8s\n", "measure", "count", "seconds", "per second",
               "MB/s", "ratio");
   for (const auto& row : rows) {
-    std::printf("%-46s %10.0f %10.4f %12.0f %10.1f %8s\n", row.what.c_str(), row.count,
-                row.seconds, row.count / row.seconds, row.bytes / row.seconds / 1e6,
-                row.ratio.c_str());
+    std::printf("%-46s %10.0f %10.4f %12.0f %10.1f %8s\n", row.what.c_str(), row.count, row.seconds,
+                row.count / row.seconds, row.bytes / row.seconds / 1e6, row.ratio.c_str());
   }
 }
 
@@ -152,8 +150,8 @@ int KubesimRows(int objects, int repeats, std::vector<Row>& rows) {
   rows.push_back({"List pods, one page", double(objects), list_seconds, double(raw_bytes),
                   Ratio(raw_seconds, list_seconds)});
   const double paged_seconds = list_rate(500);
-  rows.push_back({"ListAll pods, pages of 500", double(objects), paged_seconds,
-                  double(raw_bytes), Ratio(raw_seconds, paged_seconds)});
+  rows.push_back({"ListAll pods, pages of 500", double(objects), paged_seconds, double(raw_bytes),
+                  Ratio(raw_seconds, paged_seconds)});
 
   const double watch_seconds = BestOf(repeats, [&] {
     hostclient::ListOptions watch_options;

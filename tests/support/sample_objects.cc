@@ -47,8 +47,7 @@ Object SamplePod(const std::string& ns, const std::string& name, const std::stri
   return std::move(object);
 }
 
-Object SampleConfigMap(const std::string& ns, const std::string& name, int keys,
-                       int value_bytes) {
+Object SampleConfigMap(const std::string& ns, const std::string& name, int keys, int value_bytes) {
   Object config_map;
   config_map["apiVersion"] = "v1";
   config_map["kind"] = "ConfigMap";

@@ -58,7 +58,7 @@ TEST(NodeStatusTest, StandardLabelsWinOverConfiguredOnes) {
   EXPECT_EQ(labels["kubernetes.io/hostname"], "n1");
   EXPECT_EQ(labels["node.kubernetes.io/instance-type"], "virtual");
   EXPECT_EQ(labels["kubernetes.io/role"], "agent");
-  EXPECT_TRUE(labels.contains("node-role.kubernetes.io/agent"));
+  EXPECT_FALSE(labels.contains("node-role.kubernetes.io/agent"));
 }
 
 TEST(NodeStatusTest, ArchitectureInGoSpelling) {
