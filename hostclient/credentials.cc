@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hostclient/base/base64.h"
+#include "hostclient/base/text.h"
 #include "hostclient/exec_credentials.h"
 #include "hostclient/token_file_credentials.h"
 
@@ -21,14 +22,6 @@ class StaticCredentials : public Credentials {
  private:
   const std::string header_;
 };
-
-bool HasControlCharacters(std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return true;
-  }
-  return false;
-}
 
 }  // namespace
 

@@ -7,6 +7,8 @@
 
 #include "hostclient/base/base64.h"
 #include "hostclient/base/object.h"
+#include "hostclient/base/rfc3339.h"
+#include "hostclient/base/text.h"
 #include "hostclient/exec_runner.h"
 
 namespace vk::hostclient {
@@ -19,78 +21,6 @@ constexpr std::string_view kExecV1Beta1 = "client.authentication.k8s.io/v1beta1"
 constexpr size_t kMaxStderrInMessage = 1024;
 
 std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-std::string TrimSpace(std::string_view s) {
-  const char* ws = " \t\r\n\f\v";
-  size_t begin = s.find_first_not_of(ws);
-  if (begin == std::string_view::npos) return {};
-  size_t end = s.find_last_not_of(ws);
-  return std::string(s.substr(begin, end - begin + 1));
-}
-
-// Reads exactly `width` decimal digits at s[pos...]; false when any is not a digit.
-bool Digits(std::string_view s, size_t pos, size_t width, int& out) {
-  if (pos + width > s.size()) return false;
-  out = 0;
-  for (size_t i = pos; i < pos + width; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
-
-// RFC 3339 date-time ("2024-05-01T12:00:00Z", "...T12:00:00.123+02:00"), as metav1.Time writes.
-std::optional<WallTime> ParseRfc3339(std::string_view s) {
-  using namespace std::chrono;
-  int y, mo, d, h, mi, sec;
-  if (!Digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') || !Digits(s, 11, 2, h) ||
-      s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' || !Digits(s, 17, 2, sec)) {
-    return std::nullopt;
-  }
-  year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!date.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
-  size_t pos = 19;
-  nanoseconds fraction{0};
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    size_t start = pos;
-    int64_t scale = 100'000'000;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      fraction += nanoseconds((s[pos] - '0') * scale);
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start) return std::nullopt;
-  }
-  minutes offset{0};
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!Digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !Digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset = hours(oh) + minutes(om);
-    if (s[pos] == '-') offset = -offset;
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  sys_time<nanoseconds> t = sys_days(date) + hours(h) + minutes(mi) + seconds(sec) + fraction;
-  t -= offset;
-  return time_point_cast<WallTime::duration>(t);
-}
-
-bool HasControlCharacters(std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return true;
-  }
-  return false;
-}
 
 std::string BuildExecInfo(const ExecConfig& exec, const ClusterConfig& cluster) {
   boost::json::object spec;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "hostclient/base/file.h"
+#include "hostclient/base/text.h"
 #include "hostclient/cluster_config.h"
 
 namespace vk::hostclient {
@@ -15,14 +16,6 @@ namespace {
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? std::string() : std::string(value);
-}
-
-std::string TrimSpace(std::string s) {
-  const char* ws = " \t\r\n\f\v";
-  size_t begin = s.find_first_not_of(ws);
-  if (begin == std::string::npos) return {};
-  size_t end = s.find_last_not_of(ws);
-  return s.substr(begin, end - begin + 1);
 }
 
 }  // namespace

@@ -226,6 +226,23 @@ struct RestClient::Impl {
     });
   }
 
+  // A PUT of body to its own name (or to its subresource), shared by Update and UpdateStatus.
+  Result<Object> Put(const GroupVersionResource& gvr, std::string_view ns, const Object& body,
+                     const UpdateOptions& options, std::string_view subresource) {
+    const std::string_view name = obj::Name(body);
+    Call call{.verb = kPut,
+              .method = "PUT",
+              .body = obj::Serialize(body),
+              .content_type = kJson,
+              .write = true,
+              .what = Describe("update", gvr, ns, name, subresource)};
+    if (auto valid = ValidateTarget(ns, name, true); !valid) {
+      return tl::unexpected(std::move(valid.error().Context(call.what)));
+    }
+    call.target = ObjectPath(gvr, ns, name, subresource) + UpdateQuery(options);
+    return DoObject(call);
+  }
+
   Result<Object> DoObject(const Call& call) {
     auto response = Do(call);
     if (!response) return tl::unexpected(std::move(response.error()));
@@ -395,34 +412,12 @@ Result<Object> RestClient::CreateSubresource(const GroupVersionResource& gvr, st
 
 Result<Object> RestClient::Update(const GroupVersionResource& gvr, std::string_view ns,
                                   const Object& body, const UpdateOptions& options) {
-  const std::string_view name = obj::Name(body);
-  Call call{.verb = kPut,
-            .method = "PUT",
-            .body = obj::Serialize(body),
-            .content_type = kJson,
-            .write = true,
-            .what = Describe("update", gvr, ns, name)};
-  if (auto valid = ValidateTarget(ns, name, true); !valid) {
-    return tl::unexpected(std::move(valid.error().Context(call.what)));
-  }
-  call.target = ObjectPath(gvr, ns, name) + UpdateQuery(options);
-  return impl_->DoObject(call);
+  return impl_->Put(gvr, ns, body, options, {});
 }
 
 Result<Object> RestClient::UpdateStatus(const GroupVersionResource& gvr, std::string_view ns,
                                         const Object& body, const UpdateOptions& options) {
-  const std::string_view name = obj::Name(body);
-  Call call{.verb = kPut,
-            .method = "PUT",
-            .body = obj::Serialize(body),
-            .content_type = kJson,
-            .write = true,
-            .what = Describe("update", gvr, ns, name, "status")};
-  if (auto valid = ValidateTarget(ns, name, true); !valid) {
-    return tl::unexpected(std::move(valid.error().Context(call.what)));
-  }
-  call.target = ObjectPath(gvr, ns, name, "status") + UpdateQuery(options);
-  return impl_->DoObject(call);
+  return impl_->Put(gvr, ns, body, options, "status");
 }
 
 Result<Object> RestClient::Patch(const GroupVersionResource& gvr, std::string_view ns,

@@ -8,27 +8,12 @@
 #include <utility>
 
 #include "hostclient/base/file.h"
+#include "hostclient/base/text.h"
 
 namespace vk::hostclient {
 namespace {
 
 constexpr size_t kMaxTokenBytes = 1 << 20;
-
-std::string TrimSpace(std::string_view s) {
-  const char* ws = " \t\r\n\f\v";
-  size_t begin = s.find_first_not_of(ws);
-  if (begin == std::string_view::npos) return {};
-  size_t end = s.find_last_not_of(ws);
-  return std::string(s.substr(begin, end - begin + 1));
-}
-
-bool HasControlCharacters(std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return true;
-  }
-  return false;
-}
 
 }  // namespace
 

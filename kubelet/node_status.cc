@@ -3,11 +3,10 @@
 #include <openssl/evp.h>
 #include <sys/utsname.h>
 
-#include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <set>
 
+#include "hostclient/base/rfc3339.h"
 #include "kubelet/version.h"
 
 namespace vk::kubelet {
@@ -42,23 +41,6 @@ std::string AsUuid(std::string hex) {
   hex[16] = "89ab"[(hex[16] - '0') & 3];
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20, 12);
-}
-
-std::string FormatWith(WallTime time, bool micro) {
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(time);
-  const std::time_t t = std::chrono::system_clock::to_time_t(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[40];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buffer;
-  if (micro) {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(time - seconds).count();
-    char fraction[16];
-    std::snprintf(fraction, sizeof(fraction), ".%06lld", static_cast<long long>(us));
-    out += fraction;
-  }
-  return out + "Z";
 }
 
 boost::json::array TaintsJson(const std::vector<Taint>& taints) {
@@ -121,57 +103,10 @@ Object OwnStatus(const NodeTemplate& node, const ResourceList& capacity,
 
 }  // namespace
 
-std::string FormatTime(WallTime time) { return FormatWith(time, false); }
-std::string FormatMicroTime(WallTime time) { return FormatWith(time, true); }
+std::string FormatTime(WallTime time) { return FormatRfc3339(time); }
+std::string FormatMicroTime(WallTime time) { return FormatRfc3339Micro(time); }
 
-std::optional<WallTime> ParseTime(std::string_view text) {
-  int year, month, day, hour, minute, second, consumed = 0;
-  const std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
-                  &second, &consumed) != 6 ||
-      consumed != 19) {
-    return std::nullopt;
-  }
-  std::string_view rest = text.substr(19);
-  std::chrono::microseconds fraction{0};
-  if (!rest.empty() && rest[0] == '.') {
-    size_t digits = 1;
-    int64_t us = 0;
-    int scale = 0;
-    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') {
-      if (scale < 6) {
-        us = us * 10 + (rest[digits] - '0');
-        ++scale;
-      }
-      ++digits;
-    }
-    if (digits == 1) return std::nullopt;
-    for (; scale < 6; ++scale) us *= 10;
-    fraction = std::chrono::microseconds(us);
-    rest.remove_prefix(digits);
-  }
-  int offset_minutes = 0;
-  if (rest == "Z") {
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int oh = 0, om = 0;
-    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2) {
-      return std::nullopt;
-    }
-    offset_minutes = (rest[0] == '-' ? -1 : 1) * (oh * 60 + om);
-  } else {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::time_t t = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t) - std::chrono::minutes(offset_minutes) +
-         fraction;
-}
+std::optional<WallTime> ParseTime(std::string_view text) { return ParseRfc3339(text); }
 
 std::string GoArch(std::string_view machine) {
   if (machine == "x86_64" || machine == "amd64") return "amd64";

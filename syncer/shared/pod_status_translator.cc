@@ -8,12 +8,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string_view StringField(const Object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_string()) return {};
-  return {v->get_string().data(), v->get_string().size()};
-}
-
 // Conditions the kubelet writes; every other type belongs to the virtual cluster's scheduler or
 // controllers (PodScheduled, readiness gates, DisruptionTarget) and keeps its virtual value.
 bool IsKubeletCondition(std::string_view type) {
@@ -23,7 +17,7 @@ bool IsKubeletCondition(std::string_view type) {
 
 const Object* FindCondition(const json::array& conditions, std::string_view type) {
   for (const auto& condition : conditions) {
-    if (condition.is_object() && StringField(condition.get_object(), "type") == type) {
+    if (condition.is_object() && obj::String(condition.get_object(), {"type"}) == type) {
       return &condition.get_object();
     }
   }
@@ -32,7 +26,7 @@ const Object* FindCondition(const json::array& conditions, std::string_view type
 
 Object* FindCondition(json::array& conditions, std::string_view type) {
   for (auto& condition : conditions) {
-    if (condition.is_object() && StringField(condition.get_object(), "type") == type) {
+    if (condition.is_object() && obj::String(condition.get_object(), {"type"}) == type) {
       return &condition.get_object();
     }
   }
@@ -45,13 +39,13 @@ std::string UnreadyGateMessage(const Object& virtual_pod, const json::array& con
   if (gates == nullptr || !gates->is_array()) return {};
   for (const auto& gate : gates->get_array()) {
     if (!gate.is_object()) continue;
-    const std::string_view type = StringField(gate.get_object(), "conditionType");
+    const std::string_view type = obj::String(gate.get_object(), {"conditionType"});
     const Object* condition = FindCondition(conditions, type);
     if (condition == nullptr) {
       return "corresponding condition of pod readiness gate \"" + std::string(type) +
              "\" does not exist.";
     }
-    const std::string_view status = StringField(*condition, "status");
+    const std::string_view status = obj::String(*condition, {"status"});
     if (status != "True") {
       return "the status of pod readiness gate \"" + std::string(type) +
              "\" is not \"True\", but " + std::string(status);
@@ -69,7 +63,7 @@ json::array MergeConditions(const Object& host_status, const Object& virtual_pod
   if (const auto* host = host_status.if_contains("conditions"); host && host->is_array()) {
     for (const auto& condition : host->get_array()) {
       if (!condition.is_object()) continue;
-      const std::string_view type = StringField(condition.get_object(), "type");
+      const std::string_view type = obj::String(condition.get_object(), {"type"});
       if (!IsKubeletCondition(type) && FindCondition(virtual_conditions, type) != nullptr) continue;
       Object copy = condition.get_object();
       copy.erase("observedGeneration");
@@ -78,12 +72,12 @@ json::array MergeConditions(const Object& host_status, const Object& virtual_pod
   }
   for (const auto& condition : virtual_conditions) {
     if (!condition.is_object()) continue;
-    const std::string_view type = StringField(condition.get_object(), "type");
+    const std::string_view type = obj::String(condition.get_object(), {"type"});
     if (!IsKubeletCondition(type)) merged.push_back(condition);
   }
 
   Object* ready = FindCondition(merged, "Ready");
-  if (ready != nullptr && StringField(*ready, "status") == "True") {
+  if (ready != nullptr && obj::String(*ready, {"status"}) == "True") {
     std::string message = UnreadyGateMessage(virtual_pod, merged);
     if (!message.empty()) {
       (*ready)["status"] = "False";
@@ -92,7 +86,7 @@ json::array MergeConditions(const Object& host_status, const Object& virtual_pod
       // The flip happened on our side; keep the virtual pod's transition time when it already
       // reported the pod unready.
       const Object* previous = FindCondition(virtual_conditions, "Ready");
-      if (previous != nullptr && StringField(*previous, "status") == "False") {
+      if (previous != nullptr && obj::String(*previous, {"status"}) == "False") {
         if (const auto* time = previous->if_contains("lastTransitionTime")) {
           (*ready)["lastTransitionTime"] = *time;
         }

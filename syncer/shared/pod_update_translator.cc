@@ -11,12 +11,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string_view StringField(const Object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_string()) return {};
-  return {v->get_string().data(), v->get_string().size()};
-}
-
 const Object& ObjectOrEmpty(const Object& o, std::initializer_list<std::string_view> path) {
   static const Object kEmpty;
   const Object* found = obj::ObjectAt(o, path);
@@ -59,11 +53,11 @@ json::array DiffImages(const json::array& desired, const json::array& actual) {
   json::array changes;
   for (const auto& container : desired) {
     if (!container.is_object()) continue;
-    const std::string_view name = StringField(container.get_object(), "name");
-    const std::string_view image = StringField(container.get_object(), "image");
+    const std::string_view name = obj::String(container.get_object(), {"name"});
+    const std::string_view image = obj::String(container.get_object(), {"image"});
     for (const auto& running : actual) {
-      if (!running.is_object() || StringField(running.get_object(), "name") != name) continue;
-      if (StringField(running.get_object(), "image") != image) {
+      if (!running.is_object() || obj::String(running.get_object(), {"name"}) != name) continue;
+      if (obj::String(running.get_object(), {"image"}) != image) {
         Object change;
         change["name"] = name;
         change["image"] = image;

@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -18,6 +19,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -80,6 +82,30 @@ struct WatchSignal {
     net::post(self->timer.get_executor(), [self] { self->timer.cancel(); });
   }
 };
+
+// Learns of a client that hangs up while a watch writes nothing: the socket turns readable (EOF,
+// a reset, or bytes the watch protocol does not expect). Readiness alone proves nothing: with
+// several io threads, one can deliver an epoll event for bytes another already read, so the
+// socket is peeked and the wait renewed when there is nothing to read. Runs on the session's
+// strand; `socket` is touched only while the watch is alive, which ends before the socket goes.
+void WatchForHangUp(tcp::socket& socket, std::shared_ptr<WatchSignal> signal) {
+  socket.async_wait(
+      tcp::socket::wait_read, [&socket, signal](const boost::system::error_code& ec) mutable {
+        if (ec) return;
+        {
+          std::lock_guard lock(signal->mutex);
+          if (!signal->alive) return;
+        }
+        char byte;
+        const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+          WatchForHangUp(socket, std::move(signal));
+          return;
+        }
+        signal->client_gone = true;
+        signal->timer.cancel();
+      });
+}
 
 std::string AuditId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -613,14 +639,7 @@ net::awaitable<bool> ApiServer::Impl::StreamWatch(Stream& stream, SessionControl
   if (plan.watcher) {
     plan.watcher->SetNotify(
         [weak = std::weak_ptr<WatchSignal>(signal)] { WatchSignal::Notify(weak); });
-    // Learn of a client that hangs up while nothing is written: the socket turns readable
-    // (EOF, or bytes the watch protocol does not expect).
-    tcp_layer.socket().async_wait(tcp::socket::wait_read,
-                                  [signal](const boost::system::error_code& wait_ec) {
-                                    if (wait_ec) return;
-                                    signal->client_gone = true;
-                                    signal->timer.cancel();
-                                  });
+    WatchForHangUp(tcp_layer.socket(), signal);
     const bool bookmarks = plan.bookmarks && options.bookmark_interval.count() > 0;
     auto next_bookmark = std::chrono::steady_clock::now() + options.bookmark_interval;
     std::vector<WatchEventRecord> events;
