@@ -19,6 +19,7 @@
 
 #include "tests/integration/tls_kubesim.h"
 #include "tests/support/http_get.h"
+#include "tests/support/wait_for.h"
 
 extern char** environ;
 
@@ -28,17 +29,7 @@ namespace {
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kPollInterval = std::chrono::milliseconds(20);
-
-// Polls a condition until it holds or the deadline passes.
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  return condition();
-}
+using vk::testing::WaitFor;
 
 // The vkubelet process under test, its stderr captured through a pipe.
 class Process {

@@ -13,6 +13,7 @@
 #include "hostclient/rest_client.h"
 #include "kubelet/node_status.h"
 #include "tests/support/kubesim_instance.h"
+#include "tests/support/wait_for.h"
 
 namespace vk::kubelet {
 namespace {
@@ -28,15 +29,7 @@ using std::chrono::milliseconds;
 constexpr char kHostNamespace[] = "tenant-a";
 constexpr char kNodeName[] = "vk-tenant-a";
 
-// Polls a condition until it holds or the deadline passes (a bounded poll, not a sleep).
-bool WaitFor(const std::function<bool()>& condition, milliseconds timeout = milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
-}
+using vk::testing::WaitFor;
 
 class NodeControllerTest : public ::testing::Test {
  protected:

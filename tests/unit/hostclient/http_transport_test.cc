@@ -27,6 +27,7 @@
 
 #include "hostclient/transport.h"
 #include "tests/kubesim/test_pki.h"
+#include "tests/support/wait_for.h"
 
 namespace vk::hostclient {
 namespace {
@@ -41,15 +42,7 @@ using namespace std::chrono_literals;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-// Polls `pred` until it holds or `timeout` passes; returns whether it held.
-bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using vk::testing::WaitFor;
 
 // A body that is not one repeated byte, so that misplaced or dropped segments show.
 std::string BigBody(size_t n) {

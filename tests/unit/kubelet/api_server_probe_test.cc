@@ -9,6 +9,7 @@
 #include <condition_variable>
 
 #include "hostclient/rest_client.h"
+#include "tests/support/wait_for.h"
 #include "tests/unit/hostclient/fake_transport.h"
 
 namespace vk::kubelet {
@@ -21,15 +22,7 @@ using ::testing::HasSubstr;
 constexpr const char* kVersionJson =
     R"({"major":"1","minor":"31","gitVersion":"v1.31.2","platform":"linux/arm64"})";
 
-bool WaitFor(const std::function<bool()>& condition,
-             std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+using vk::testing::WaitFor;
 
 class ApiServerProbeTest : public ::testing::Test {
  protected:

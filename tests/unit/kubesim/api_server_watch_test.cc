@@ -7,6 +7,7 @@
 
 #include "tests/kubesim/api_server.h"
 #include "tests/kubesim/http_test_client.h"
+#include "tests/support/wait_for.h"
 
 namespace vk::kubesim {
 namespace {
@@ -21,16 +22,7 @@ Object ConfigMap(const std::string& name) {
                 {"data", json::object{{"k", "v"}}}};
 }
 
-// Polls a condition until it holds or the deadline passes.
-template <class Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds deadline = 2s) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using vk::testing::WaitFor;
 
 class WatchTest : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include "tests/kubesim/api_server.h"
 #include "tests/kubesim/http_test_client.h"
 #include "tests/kubesim/sim_image.h"
+#include "tests/support/wait_for.h"
 
 namespace vk::kubesim {
 namespace {
@@ -20,15 +21,7 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// Polls a condition until it holds or the deadline passes (a bounded poll, not a sleep).
-bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 3s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
+using vk::testing::WaitFor;
 
 class NodeSimulatorTest : public ::testing::Test {
  protected:
