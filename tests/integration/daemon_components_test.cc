@@ -11,6 +11,7 @@
 #include "kubelet/daemon.h"
 #include "tests/integration/tls_kubesim.h"
 #include "tests/support/http_get.h"
+#include "tests/support/wait_for.h"
 
 namespace vk::kubelet {
 namespace {
@@ -94,14 +95,12 @@ TEST_F(DaemonComponentsTest, StartsInOrderAndStopsInReverseInTwoPhases) {
   auto run = std::async(std::launch::async, [&] { return daemon->Run(); });
 
   // Ready once both API servers have answered.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  bool ready = false;
-  while (!ready && std::chrono::steady_clock::now() < deadline) {
-    auto response = testing::HttpGet(daemon->http_port(), "/readyz");
-    ready = response && response->status == 200;
-    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(ready);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        auto response = testing::HttpGet(daemon->http_port(), "/readyz");
+        return response && response->status == 200;
+      },
+      std::chrono::seconds(10)));
   EXPECT_TRUE(daemon->readiness().Has("virtual-api-reachable"));
   EXPECT_TRUE(daemon->readiness().Has("host-api-reachable"));
 
