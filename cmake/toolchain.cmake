@@ -19,6 +19,9 @@ add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUT
 
 if(VK_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  # Line tables are all a sanitizer report needs; full debug info made this build several times
+  # larger on disk (CI machines may have little).
+  add_compile_options(-g1)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     # clang 14 cannot compile coroutines with -fsanitize=function (part of "undefined").
     add_compile_options(-fno-sanitize=function)
