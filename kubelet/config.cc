@@ -22,7 +22,9 @@ using IntRef = int& (*)(Config&);
 using DoubleRef = double& (*)(Config&);
 using MapRef = std::map<std::string, std::string>& (*)(Config&);
 using TaintsRef = std::vector<Taint>& (*)(Config&);
-using Target = std::variant<StringRef, IntRef, DoubleRef, MapRef, TaintsRef>;
+using BoolRef = bool& (*)(Config&);
+using ListRef = std::vector<std::string>& (*)(Config&);
+using Target = std::variant<StringRef, IntRef, DoubleRef, MapRef, TaintsRef, BoolRef, ListRef>;
 
 // One option: where it lives in the YAML file, its flag and environment variable, and the
 // member of Config it sets. The table below is the single list that loading, --help and the
@@ -101,6 +103,43 @@ const std::vector<Field>& Fields() {
        MapRef([](Config& c) -> std::map<std::string, std::string>& {
          return c.node.host_node_selector;
        })},
+      {"pods.allow_host_network", "allow-host-network", "VKUBELET_ALLOW_HOST_NETWORK", "BOOL",
+       "let pods use the host's network (spec.hostNetwork)",
+       BoolRef([](Config& c) -> bool& { return c.pods.allow_host_network; })},
+      {"pods.allow_host_pid", "allow-host-pid", "VKUBELET_ALLOW_HOST_PID", "BOOL",
+       "let pods use the host's process namespace (spec.hostPID)",
+       BoolRef([](Config& c) -> bool& { return c.pods.allow_host_pid; })},
+      {"pods.allow_host_ipc", "allow-host-ipc", "VKUBELET_ALLOW_HOST_IPC", "BOOL",
+       "let pods use the host's IPC namespace (spec.hostIPC)",
+       BoolRef([](Config& c) -> bool& { return c.pods.allow_host_ipc; })},
+      {"pods.allow_host_path", "allow-host-path", "VKUBELET_ALLOW_HOST_PATH", "BOOL",
+       "let pods mount hostPath volumes",
+       BoolRef([](Config& c) -> bool& { return c.pods.allow_host_path; })},
+      {"pods.allow_privileged", "allow-privileged", "VKUBELET_ALLOW_PRIVILEGED", "BOOL",
+       "let containers run privileged",
+       BoolRef([](Config& c) -> bool& { return c.pods.allow_privileged; })},
+      {"pods.allowed_capabilities", "allowed-capabilities", "VKUBELET_ALLOWED_CAPABILITIES",
+       "CAP,...", "capabilities containers may add (ALL: any)",
+       ListRef([](Config& c) -> std::vector<std::string>& { return c.pods.allowed_capabilities; })},
+      {"pods.dns_service_ip", "dns-service-ip", "VKUBELET_DNS_SERVICE_IP", "IP",
+       "the virtual cluster's DNS service, for pods with dnsPolicy ClusterFirst",
+       StringRef([](Config& c) -> std::string& { return c.pods.dns_service_ip; })},
+      {"pods.cluster_domain", "cluster-domain", "VKUBELET_CLUSTER_DOMAIN", "DOMAIN",
+       "the virtual cluster's DNS domain",
+       StringRef([](Config& c) -> std::string& { return c.pods.cluster_domain; })},
+      {"pods.api_server_host", "api-server-host", "VKUBELET_API_SERVER_HOST", "HOST",
+       "address at which host pods reach the virtual API server (KUBERNETES_SERVICE_HOST)",
+       StringRef([](Config& c) -> std::string& { return c.pods.api_server_host; })},
+      {"pods.api_server_port", "api-server-port", "VKUBELET_API_SERVER_PORT", "PORT",
+       "port at which host pods reach the virtual API server",
+       IntRef([](Config& c) -> int& { return c.pods.api_server_port; })},
+      {"pods.host_priority_class", "host-priority-class", "VKUBELET_HOST_PRIORITY_CLASS", "NAME",
+       "PriorityClass of every host pod",
+       StringRef([](Config& c) -> std::string& { return c.pods.host_priority_class; })},
+      {"pods.token_expiration_seconds", "token-expiration-seconds",
+       "VKUBELET_TOKEN_EXPIRATION_SECONDS", "SECONDS",
+       "lifetime of service-account tokens whose pods do not ask for one",
+       IntRef([](Config& c) -> int& { return c.pods.token_expiration_seconds; })},
   };
   return fields;
 }
@@ -199,6 +238,17 @@ Result<std::vector<Taint>> ParseTaints(std::string_view text) {
   return taints;
 }
 
+Result<bool> ParseBool(std::string_view text) {
+  std::string lower(Trim(text));
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "true" || lower == "yes" || lower == "on" || lower == "1") return true;
+  if (lower == "false" || lower == "no" || lower == "off" || lower == "0") return false;
+  return MakeError(ErrorCode::kConfig, fmt::format("\"{}\" is not true or false", text));
+}
+
+Status SetListFromYaml(std::vector<std::string>& out, const Field& field, const YAML::Node& value,
+                       const std::string& source);
+
 // Sets a field from its textual form (a flag, an environment variable or a YAML scalar).
 Status SetFromText(Config& config, const Field& field, const std::string& text) {
   return std::visit(
@@ -227,6 +277,14 @@ Status SetFromText(Config& config, const Field& field, const std::string& text) 
           auto map = ParseMap(text);
           if (!map) return tl::unexpected(map.error());
           ref(config) = std::move(*map);
+        } else if constexpr (std::is_same_v<Ref, BoolRef>) {
+          auto value = ParseBool(text);
+          if (!value) return tl::unexpected(value.error());
+          ref(config) = *value;
+        } else if constexpr (std::is_same_v<Ref, ListRef>) {
+          std::vector<std::string> items;
+          for (std::string_view item : SplitList(text)) items.emplace_back(item);
+          ref(config) = std::move(items);
         } else {
           auto taints = ParseTaints(text);
           if (!taints) return tl::unexpected(taints.error());
@@ -250,6 +308,12 @@ std::string DefaultText(const Field& field) {
           return FormatDouble(ref(defaults));
         } else if constexpr (std::is_same_v<Ref, MapRef>) {
           return FormatMap(ref(defaults));
+        } else if constexpr (std::is_same_v<Ref, BoolRef>) {
+          return ref(defaults) ? "true" : "false";
+        } else if constexpr (std::is_same_v<Ref, ListRef>) {
+          std::string out;
+          for (const auto& item : ref(defaults)) out += (out.empty() ? "" : ",") + item;
+          return out;
         } else {
           return FormatTaints(ref(defaults));
         }
@@ -339,6 +403,20 @@ Status SetTaintsFromYaml(std::vector<Taint>& out, const Field& field, const YAML
   return Ok();
 }
 
+Status SetListFromYaml(std::vector<std::string>& out, const Field& field, const YAML::Node& value,
+                       const std::string& source) {
+  std::vector<std::string> items;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (!value[i].IsScalar()) {
+      return Invalid(fmt::format("{}[{}]", field.key, i), "expected a string",
+                     source + LineOf(value[i]));
+    }
+    items.push_back(value[i].Scalar());
+  }
+  out = std::move(items);
+  return Ok();
+}
+
 bool IsSection(std::string_view prefix) {
   for (const Field& field : Fields()) {
     if (std::string_view(field.key).starts_with(prefix) &&
@@ -372,6 +450,9 @@ Status ApplyYamlMap(Config& config, const YAML::Node& map, const std::string& pr
         status = SetMapFromYaml((*map_ref)(config), *field, value, source);
       } else if (const auto* taints_ref = std::get_if<TaintsRef>(&field->target)) {
         status = SetTaintsFromYaml((*taints_ref)(config), *field, value, source);
+      } else if (const auto* list_ref = std::get_if<ListRef>(&field->target);
+                 list_ref != nullptr && value.IsSequence()) {
+        status = SetListFromYaml((*list_ref)(config), *field, value, source);
       } else {
         status = SetFromYamlScalar(config, *field, value, source);
       }
@@ -475,6 +556,36 @@ Status CheckRange(std::string_view key, double value, double min, double max,
   return Invalid(key, fmt::format("{} is out of range [{}, {}]", value, min, max), source);
 }
 
+template <typename SourceFn>
+Status ValidatePods(const PodsConfig& p, const SourceFn& src) {
+  if (!p.dns_service_ip.empty() && !IsIpAddress(p.dns_service_ip)) {
+    return Invalid("pods.dns_service_ip",
+                   fmt::format("\"{}\" is not an IP address", p.dns_service_ip),
+                   src("pods.dns_service_ip"));
+  }
+  if (!IsDnsSubdomain(p.cluster_domain)) {
+    return Invalid("pods.cluster_domain",
+                   fmt::format("\"{}\" is not a DNS domain", p.cluster_domain),
+                   src("pods.cluster_domain"));
+  }
+  if (p.api_server_port < 1 || p.api_server_port > 65535) {
+    return Invalid("pods.api_server_port", fmt::format("{} is not a port", p.api_server_port),
+                   src("pods.api_server_port"));
+  }
+  // The API server refuses TokenRequests shorter than 10 minutes.
+  if (auto s = CheckRange("pods.token_expiration_seconds", p.token_expiration_seconds, 600, 1 << 30,
+                          src("pods.token_expiration_seconds"));
+      !s) {
+    return s;
+  }
+  if (!p.host_priority_class.empty() && !IsDnsSubdomain(p.host_priority_class)) {
+    return Invalid("pods.host_priority_class",
+                   fmt::format("\"{}\" is not a valid name", p.host_priority_class),
+                   src("pods.host_priority_class"));
+  }
+  return Ok();
+}
+
 Status ValidateWithSources(const Config& c, const Sources& sources, bool with_sources) {
   auto src = [&](std::string_view key) { return SourceOf(sources, key, with_sources); };
   const std::pair<const char*, const std::string*> required[] = {
@@ -557,8 +668,12 @@ Status ValidateWithSources(const Config& c, const Sources& sources, bool with_so
   if (auto s = CheckRange("node.max_pods", c.node.max_pods, 1, 1e6, src("node.max_pods")); !s) {
     return s;
   }
-  return CheckLabels(c.node.host_node_selector, "node.host_node_selector",
-                     src("node.host_node_selector"));
+  if (auto s = CheckLabels(c.node.host_node_selector, "node.host_node_selector",
+                           src("node.host_node_selector"));
+      !s) {
+    return s;
+  }
+  return ValidatePods(c.pods, src);
 }
 
 void ApplyDerivedDefaults(Config& config, Sources& sources) {

@@ -31,6 +31,29 @@ struct NodeConfig {
   std::map<std::string, std::string> host_node_selector;
 };
 
+// How pods of the virtual cluster are run on the host (shared mode).
+struct PodsConfig {
+  // Host-level privileges a virtual pod may use; all denied by default (a denied pod fails with
+  // an event naming the field and the option that would allow it).
+  bool allow_host_network = false;
+  bool allow_host_pid = false;
+  bool allow_host_ipc = false;
+  bool allow_host_path = false;
+  bool allow_privileged = false;
+  std::vector<std::string> allowed_capabilities;  // "NET_ADMIN", ...; "ALL" allows every one
+  // The virtual cluster's DNS service (pods with dnsPolicy ClusterFirst use it); empty keeps the
+  // pod's DNS settings as they are.
+  std::string dns_service_ip;
+  std::string cluster_domain = "cluster.local";
+  // Where host pods reach the virtual API server (KUBERNETES_SERVICE_HOST/PORT); empty host
+  // leaves the variables alone.
+  std::string api_server_host;
+  int api_server_port = 443;
+  std::string host_priority_class;  // PriorityClass of every host pod; empty: none
+  // Token lifetime asked from the virtual API server for service-account tokens that do not say.
+  int token_expiration_seconds = 3607;
+};
+
 // The whole daemon's configuration: built-in defaults < YAML file (--config) < environment
 // variables < command-line flags. Load with LoadConfig, which also validates; a Config built by
 // hand should go through Validate before use.
@@ -55,6 +78,7 @@ struct Config {
   int virtual_burst = 100;
   int workers = 10;  // reconcile workers per controller
   NodeConfig node;
+  PodsConfig pods;
 
   bool operator==(const Config&) const = default;
 };

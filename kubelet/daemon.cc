@@ -20,6 +20,7 @@
 #include "kubelet/api_server_probe.h"
 #include "kubelet/http_server.h"
 #include "kubelet/node_controller.h"
+#include "kubelet/pod_sync.h"
 #include "kubelet/process_metrics.h"
 #include "kubelet/version.h"
 
@@ -153,6 +154,35 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, Options opt
     impl->readiness.Add("node-registered",
                         [controller = node_controller.get()] { return controller->Check(); });
     impl->components.push_back(std::move(node_controller));
+
+    auto pod_options = PodControllerOptionsFromConfig(config, virtual_cluster->ca_pem);
+    auto recorder = std::make_shared<syncer::EventRecorder>(
+        *impl->virtual_client, syncer::EventSource{"vkubelet", pod_options.node_name, ""},
+        &impl->registry);
+    pod_options.events = [recorder](const Object& involved, std::string_view type,
+                                    std::string_view reason, std::string message) {
+      recorder->Record(involved, type, reason, std::move(message));
+    };
+    impl->components.push_back(std::make_unique<EventRecorderComponent>(recorder));
+    auto pod_controller = std::make_unique<syncer::shared::PodController>(
+        *impl->virtual_client, *impl->host_client, std::move(pod_options), &impl->registry);
+    impl->readiness.Add("pods-synced",
+                        [controller = pod_controller.get()] { return controller->Check(); });
+    syncer::shared::EventCopierOptions copier_options;
+    copier_options.host_namespace = config.cluster_namespace;
+    copier_options.virtual_node_name_for_unknown =
+        NodeControllerOptionsFromConfig(config).node_name;
+    auto copier = std::make_unique<syncer::shared::EventCopier>(
+        *impl->host_client, *impl->virtual_client, std::move(copier_options),
+        [controller = pod_controller.get()](const std::string& host_name) {
+          return controller->CachedTwin(host_name);
+        },
+        [](const Object& twin) {
+          return std::string(obj::Annotation(twin, syncer::shared::kAnnotationVirtualNodeName));
+        },
+        &impl->registry);
+    impl->components.push_back(std::make_unique<PodSyncComponent>(std::move(pod_controller)));
+    impl->components.push_back(std::make_unique<EventCopierComponent>(std::move(copier)));
   }
 
   auto address = ParseHostPort(config.http_addr);

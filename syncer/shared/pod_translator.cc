@@ -195,20 +195,20 @@ class PrivilegeChecker {
 
   void Check(const Object& spec) {
     if (BoolField(spec, "hostNetwork") && !policy_.allow_host_network) {
-      Deny("spec.hostNetwork", "host network is not allowed (set privileges.allow_host_network)");
+      Deny("spec.hostNetwork", "host network is not allowed (set pods.allow_host_network)");
     }
     if (BoolField(spec, "hostPID") && !policy_.allow_host_pid) {
-      Deny("spec.hostPID", "host PID namespace is not allowed (set privileges.allow_host_pid)");
+      Deny("spec.hostPID", "host PID namespace is not allowed (set pods.allow_host_pid)");
     }
     if (BoolField(spec, "hostIPC") && !policy_.allow_host_ipc) {
-      Deny("spec.hostIPC", "host IPC namespace is not allowed (set privileges.allow_host_ipc)");
+      Deny("spec.hostIPC", "host IPC namespace is not allowed (set pods.allow_host_ipc)");
     }
     if (const json::array* volumes = ArrayField(spec, "volumes");
         volumes && !policy_.allow_host_path) {
       for (const auto& volume : *volumes) {
         if (!volume.is_object() || !volume.get_object().contains("hostPath")) continue;
         Deny("spec.volumes[" + std::string(StringField(volume.get_object(), "name")) + "].hostPath",
-             "hostPath volumes are not allowed (set privileges.allow_host_path)");
+             "hostPath volumes are not allowed (set pods.allow_host_path)");
       }
     }
     // Ephemeral containers are not created with the pod (TranslatePod drops them), so they are
@@ -244,7 +244,7 @@ class PrivilegeChecker {
     field += ".securityContext";
     if (BoolField(*security, "privileged") && !policy_.allow_privileged) {
       Deny(field + ".privileged",
-           "privileged containers are not allowed (set privileges.allow_privileged)");
+           "privileged containers are not allowed (set pods.allow_privileged)");
     }
     const json::value* added = obj::Find(*security, {"capabilities", "add"});
     if (added == nullptr || !added->is_array() || allowed_capabilities_.count("ALL") != 0) return;
@@ -253,7 +253,7 @@ class PrivilegeChecker {
       if (allowed_capabilities_.count(NormalizeCapability(name)) != 0) continue;
       std::string subject(name);
       Deny(field + ".capabilities.add[" + subject + "]",
-           "capability " + subject + " is not allowed (add it to privileges.allowed_capabilities)");
+           "capability " + subject + " is not allowed (add it to pods.allowed_capabilities)");
     }
   }
 

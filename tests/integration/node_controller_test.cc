@@ -34,8 +34,8 @@ using vk::testing::WaitFor;
 class NodeControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    virtual_ = Start("virtual", virtual_client_);
-    host_ = Start("host", host_client_);
+    virtual_ = testing::StartKubesimWithClient("virtual", false, virtual_client_);
+    host_ = testing::StartKubesimWithClient("host", false, host_client_);
     ASSERT_TRUE(virtual_ && host_);
     ASSERT_TRUE(host_client_
                     ->Create(Namespaces(), "",
@@ -47,20 +47,6 @@ class NodeControllerTest : public ::testing::Test {
 
   void TearDown() override {
     if (controller_) controller_->Stop();
-  }
-
-  std::unique_ptr<testing::KubesimInstance> Start(const std::string& name,
-                                                  std::unique_ptr<RestClient>& client) {
-    kubesim::ApiServer::Options options;
-    options.storage.builtin_controllers = false;
-    auto instance = testing::KubesimInstance::Start(options);
-    EXPECT_TRUE(instance.has_value()) << instance.error().ToString();
-    if (!instance) return nullptr;
-    auto made = RestClient::Create((*instance)->TokenConfig(name));
-    EXPECT_TRUE(made.has_value()) << made.error().ToString();
-    if (!made) return nullptr;
-    client = std::move(*made);
-    return std::move(*instance);
   }
 
   NodeControllerOptions Options() {

@@ -28,7 +28,9 @@
 #include <unordered_map>
 
 #include "tests/kubesim/api_errors.h"
+#include "tests/kubesim/scheduler.h"
 #include "tests/kubesim/subresources.h"
+#include "tests/kubesim/workload_controllers.h"
 
 namespace vk::kubesim {
 namespace {
@@ -273,6 +275,9 @@ struct ApiServer::Impl {
   Options options;
   ResourceCatalog catalog;
   std::unique_ptr<Storage> storage;
+  // Declared after storage, so destroyed (stopped) before it.
+  std::unique_ptr<WorkloadControllers> workload_controllers;
+  std::unique_ptr<Scheduler> scheduler;
   Authenticator authenticator;
   Authorizer authorizer;
   FaultInjectorPtr faults;
@@ -333,6 +338,17 @@ void ApiServer::Impl::ForEachSession(std::function<void(SessionControl&)> fn) {
 Result<uint16_t> ApiServer::Impl::Start() {
   std::lock_guard lifecycle(lifecycle_mutex);
   if (running) return MakeError(ErrorCode::kUnavailableLocally, "kubesim: already running");
+  if (options.workload_controllers && !workload_controllers) {
+    auto controllers =
+        std::make_unique<WorkloadControllers>(*storage, catalog, WorkloadControllers::Options{});
+    if (auto s = controllers->Start(); !s) return tl::unexpected(s.error());
+    workload_controllers = std::move(controllers);
+  }
+  if (options.scheduler && !scheduler) {
+    auto started = std::make_unique<Scheduler>(*storage, catalog, Scheduler::Options{});
+    if (auto s = started->Start(); !s) return tl::unexpected(s.error());
+    scheduler = std::move(started);
+  }
   const bool tls = !options.tls_cert_pem.empty() || !options.tls_key_pem.empty();
   if (tls) {
     auto ctx = MakeSslContext(options);

@@ -26,7 +26,9 @@ namespace vk::kubesim {
 //
 // Lifetime: Start() binds and serves until Stop() (or destruction). The Storage, catalog,
 // authenticator, authorizer and fault injector outlive Start/Stop cycles, so a Stop() + Start()
-// behaves like an API server restart on the same port: watches break, data stays.
+// behaves like an API server restart on the same port: watches break, data stays. The optional
+// workload controllers and scheduler start with the first Start() and run, like a controller
+// manager beside the API server, until destruction.
 // Threading: every public method is thread-safe, except that Stop() (and the destructor) must not
 // be called from a request's own thread (a PodLogProvider, a Watcher callback).
 class ApiServer {
@@ -59,6 +61,12 @@ class ApiServer {
     PodLogStreamProvider pod_log_streams;
     ResourceCatalog catalog = ResourceCatalog::Default();
     Storage::Options storage;
+    // kube-controller-manager's deployment and replicaset controllers and the garbage collector
+    // of their dependents (workload_controllers.h).
+    bool workload_controllers = false;
+    // A kube-scheduler for nodes that kubesim does not simulate (scheduler.h). Not together with
+    // a NodeSimulator that schedules (NodeSimulator::Options::schedule).
+    bool scheduler = false;
   };
 
   explicit ApiServer(Options options);

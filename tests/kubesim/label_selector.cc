@@ -1,5 +1,7 @@
 #include "tests/kubesim/label_selector.h"
 
+#include <algorithm>
+#include <boost/json.hpp>
 #include <charconv>
 #include <optional>
 
@@ -268,6 +270,56 @@ bool LabelSelector::Matches(const Object* labels) const {
 
 bool LabelSelector::MatchesObject(const Object& object) const {
   return requirements_.empty() || Matches(obj::ObjectAt(object, {"metadata", "labels"}));
+}
+
+Result<std::string> FormatLabelSelector(const Object& selector) {
+  // (key, rendered requirement), sorted by key as labels.Selector sorts its requirements.
+  std::vector<std::pair<std::string, std::string>> parts;
+  if (const Object* match_labels = obj::ObjectAt(selector, {"matchLabels"})) {
+    for (const auto& [key, value] : *match_labels) {
+      if (!value.is_string())
+        return tl::unexpected(BadRequestError("matchLabels values must be strings"));
+      parts.emplace_back(key, std::string(key) + "=" + std::string(value.get_string()));
+    }
+  }
+  if (const auto* expressions = obj::Find(selector, {"matchExpressions"});
+      expressions != nullptr && expressions->is_array()) {
+    for (const auto& e : expressions->get_array()) {
+      if (!e.is_object())
+        return tl::unexpected(BadRequestError("matchExpressions must be objects"));
+      const Object& expression = e.get_object();
+      std::string key(obj::String(expression, {"key"}));
+      std::string_view op = obj::String(expression, {"operator"});
+      std::vector<std::string> values;
+      if (const auto* list = expression.if_contains("values"); list && list->is_array()) {
+        for (const auto& v : list->get_array()) {
+          if (v.is_string()) values.emplace_back(v.get_string());
+        }
+      }
+      std::sort(values.begin(), values.end());
+      std::string joined;
+      for (const auto& v : values) joined += (joined.empty() ? "" : ",") + v;
+      if (op == "In" || op == "NotIn") {
+        if (values.empty()) {
+          return tl::unexpected(
+              BadRequestError("for '" + std::string(op) + "' operator, values set can't be empty"));
+        }
+        parts.emplace_back(key, key + (op == "In" ? " in (" : " notin (") + joined + ")");
+      } else if (op == "Exists") {
+        parts.emplace_back(key, key);
+      } else if (op == "DoesNotExist") {
+        parts.emplace_back(key, "!" + key);
+      } else {
+        return tl::unexpected(
+            BadRequestError("\"" + std::string(op) + "\" is not a valid label selector operator"));
+      }
+    }
+  }
+  std::stable_sort(parts.begin(), parts.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out;
+  for (const auto& [key, text] : parts) out += (out.empty() ? "" : ",") + text;
+  return out;
 }
 
 }  // namespace vk::kubesim

@@ -43,4 +43,11 @@ class LabelSelector {
   std::vector<Requirement> requirements_;
 };
 
+// kube's metav1.LabelSelectorAsSelector for a LabelSelector object ({matchLabels,
+// matchExpressions with In, NotIn, Exists, DoesNotExist}), in the string syntax above with the
+// requirements sorted by key ("app=web,tier in (a,b)"), as kube prints Scale's status.selector.
+// An empty selector is "" (it selects everything); kBadRequest for an unknown operator or a
+// malformed requirement.
+Result<std::string> FormatLabelSelector(const Object& selector);
+
 }  // namespace vk::kubesim

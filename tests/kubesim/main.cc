@@ -49,6 +49,11 @@ Usage: kubesim [options]
   --schedule                with --nodes: bind unscheduled pods (default-scheduler) to the
                             simulated nodes, round-robin
   --pod-start-delay MS      with --nodes: milliseconds from binding to Running (default 0)
+  --controllers             run the deployment and replicaset controllers and the garbage
+                            collector of their replica sets and pods (kube-controller-manager)
+  --scheduler               bind unscheduled pods (default-scheduler) to the cluster's Ready
+                            nodes that fit them, round-robin, for nodes registered by others
+                            (vkubelet); use --schedule instead for the --nodes simulator's nodes
   --log-level LEVEL         trace, debug, info (default), warn, error
   --help                    this text
 
@@ -68,6 +73,8 @@ struct Flags {
   int nodes = 0;
   bool schedule = false;
   int pod_start_delay_ms = 0;
+  bool controllers = false;
+  bool scheduler = false;
 };
 
 bool ParseCount(const std::string& value, int& out) {
@@ -113,6 +120,10 @@ bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error, bool& h
       flags.allow_anonymous = true;
     } else if (arg == "--schedule") {
       flags.schedule = true;
+    } else if (arg == "--controllers") {
+      flags.controllers = true;
+    } else if (arg == "--scheduler") {
+      flags.scheduler = true;
     } else if (arg == "--nodes" || arg == "--pod-start-delay") {
       if (!next()) return false;
       if (!ParseCount(value, arg == "--nodes" ? flags.nodes : flags.pod_start_delay_ms)) {
@@ -316,6 +327,12 @@ int main(int argc, char** argv) {
   }
 
   if (flags.schedule && flags.nodes == 0) return Fail("--schedule needs --nodes");
+  // Two schedulers would race for the same pods.
+  if (flags.schedule && flags.scheduler) {
+    return Fail("--schedule and --scheduler both schedule pods: use one");
+  }
+  options.workload_controllers = flags.controllers;
+  options.scheduler = flags.scheduler;
   auto logs = std::make_shared<vk::kubesim::SimLogs>();
   if (flags.nodes > 0) {
     options.pod_logs = vk::kubesim::SimLogs::Provider(logs);
@@ -325,6 +342,8 @@ int main(int argc, char** argv) {
   ApiServer server(std::move(options));
   auto port = server.Start();
   if (!port) return Fail(port.error().ToString());
+  if (flags.controllers) spdlog::info("kubesim running the deployment and replicaset controllers");
+  if (flags.scheduler) spdlog::info("kubesim scheduling pods onto the cluster's nodes");
   std::unique_ptr<vk::kubesim::NodeSimulator> simulator;
   if (flags.nodes > 0) {
     vk::kubesim::NodeSimulator::Options sim_options;

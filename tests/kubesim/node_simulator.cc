@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "tests/kubesim/pod_fit.h"
 #include "tests/kubesim/sim_image.h"
 #include "tests/kubesim/timestamps.h"
 
@@ -139,8 +140,23 @@ struct NodeSimulator::Impl {
   // A task posted from another thread; run(false) when the simulator stopped before it ran.
   using Task = std::function<void(bool run)>;
 
+  // A Storage watch of one resource and where it got to, to resume from there.
+  struct Feed {
+    const ResourceInfo* resource = nullptr;
+    WatcherPtr watcher;
+    std::string last_rv;
+  };
+
+  // A pod that fit no node, with the spec that was tried: only a different spec or a node change
+  // makes another attempt worthwhile.
+  struct Unschedulable {
+    std::string uid;
+    std::string spec;
+  };
+
   struct AtomicStats {
     std::atomic<uint64_t> pods_bound{0};
+    std::atomic<uint64_t> scheduling_failures{0};
     std::atomic<uint64_t> pods_started{0};
     std::atomic<uint64_t> pods_deleted{0};
     std::atomic<uint64_t> status_writes{0};
@@ -190,7 +206,9 @@ struct NodeSimulator::Impl {
       if (it != pod_map.end() && it->second->id == id) fn(*it->second);
     });
   }
-  Status Watch(const std::string& resource_version);
+  Status Watch(Feed& feed, const std::string& resource_version);
+  void Drain(Feed& feed, std::vector<WatchEventRecord>& batch,
+             void (Impl::*handle)(const WatchEventRecord&));
 
   // ---- nodes ----
 
@@ -204,7 +222,12 @@ struct NodeSimulator::Impl {
   // ---- pods ----
 
   void Handle(const WatchEventRecord& event);
-  void MaybeSchedule(const Object& pod);
+  void HandleNode(const WatchEventRecord& event);
+  // retry: try even if the pod's spec is the one that found no node last time.
+  void MaybeSchedule(const Object& pod, bool retry);
+  void FailScheduling(const Object& pod, std::string key, std::string spec,
+                      const std::vector<std::string>& misfits);
+  void RetryUnschedulable();
   void Track(const ObjectPtr& pod);
   void Forget(const std::string& key);
   void StartPod(PodSim& st);
@@ -250,8 +273,11 @@ struct NodeSimulator::Impl {
   std::thread worker;
 
   // Owned by the worker thread (and by Start before it runs).
-  WatcherPtr watcher;
-  std::string last_rv;
+  Feed pod_feed;
+  Feed node_feed;  // only when scheduling
+  // Our nodes as last seen, for scheduling (filled by node_feed).
+  std::unordered_map<std::string, ObjectPtr> node_objects;
+  std::unordered_map<std::string, Unschedulable> unschedulable;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
   uint64_t timer_seq = 0;
   std::unordered_map<std::string, std::unique_ptr<PodSim>> pod_map;
@@ -282,29 +308,34 @@ Status NodeSimulator::Impl::Start() {
   for (const auto& name : node_names) {
     if (auto s = RegisterNode(name); !s) return s;
   }
-  if (auto s = Watch(""); !s) return s;
+  pod_feed.resource = pods;
+  node_feed.resource = nodes;
+  if (options.schedule) {
+    if (auto s = Watch(node_feed, ""); !s) return s;
+  }
+  if (auto s = Watch(pod_feed, ""); !s) return s;
   if (options.lease_interval.count() > 0) ScheduleLeaseRenewal();
   if (options.node_status_interval.count() > 0) ScheduleNodeHeartbeat();
   worker = std::thread([this] { Run(); });
   return Ok();
 }
 
-Status NodeSimulator::Impl::Watch(const std::string& resource_version) {
-  if (watcher) {
-    watcher->SetNotify(nullptr);
-    watcher->Close();
+Status NodeSimulator::Impl::Watch(Feed& feed, const std::string& resource_version) {
+  if (feed.watcher) {
+    feed.watcher->SetNotify(nullptr);
+    feed.watcher->Close();
   }
   ListQuery query;
   query.resource_version = resource_version;
-  auto w = storage.Watch(*pods, query);
+  auto w = storage.Watch(*feed.resource, query);
   if (!w && w.error().code() == ErrorCode::kGone) {
     // Missed events: start over from the current state (synthetic ADDED events).
     query.resource_version.clear();
-    w = storage.Watch(*pods, query);
+    w = storage.Watch(*feed.resource, query);
   }
   if (!w) return tl::unexpected(w.error());
-  watcher = *w;
-  watcher->SetNotify([this] {
+  feed.watcher = *w;
+  feed.watcher->SetNotify([this] {
     std::lock_guard lock(mu);
     wake = true;
     cv.notify_one();
@@ -320,9 +351,11 @@ void NodeSimulator::Impl::Stop() {
     cv.notify_one();
   }
   if (worker.joinable()) worker.join();
-  if (watcher) {
-    watcher->SetNotify(nullptr);
-    watcher->Close();
+  for (Feed* feed : {&node_feed, &pod_feed}) {
+    if (feed->watcher) {
+      feed->watcher->SetNotify(nullptr);
+      feed->watcher->Close();
+    }
   }
   std::deque<Task> left;
   {
@@ -349,18 +382,9 @@ void NodeSimulator::Impl::Run() {
       wake = false;
       todo.swap(tasks);
     }
-    batch.clear();
-    const bool open = watcher->Drain(batch);
-    for (const auto& event : batch) Handle(event);
-    if (!open) {
-      // Storage closed the watch (CloseAllWatchers): resume where we were.
-      if (auto s = Watch(last_rv); !s) {
-        spdlog::warn("node simulator: cannot watch pods: {}", s.error().ToString());
-        AddTimer(std::chrono::seconds(1), [this] {
-          if (auto again = Watch(last_rv); !again) spdlog::warn("node simulator: watch failed");
-        });
-      }
-    }
+    // Nodes first: a pod is scheduled against the nodes as they are by now.
+    if (node_feed.watcher) Drain(node_feed, batch, &Impl::HandleNode);
+    Drain(pod_feed, batch, &Impl::Handle);
     for (auto& task : todo) task(true);
     todo.clear();
     const auto now = std::chrono::steady_clock::now();
@@ -369,6 +393,28 @@ void NodeSimulator::Impl::Run() {
       timers.pop();
       fn();
     }
+  }
+}
+
+void NodeSimulator::Impl::Drain(Feed& feed, std::vector<WatchEventRecord>& batch,
+                                void (Impl::*handle)(const WatchEventRecord&)) {
+  batch.clear();
+  const bool open = feed.watcher->Drain(batch);
+  for (const auto& event : batch) {
+    if (!event.object) continue;
+    if (auto rv = obj::ResourceVersion(*event.object); !rv.empty()) feed.last_rv = std::string(rv);
+    (this->*handle)(event);
+  }
+  if (open) return;
+  // Storage closed the watch (CloseAllWatchers): resume where we were.
+  if (auto s = Watch(feed, feed.last_rv); !s) {
+    spdlog::warn("node simulator: cannot watch {}: {}", feed.resource->resource,
+                 s.error().ToString());
+    AddTimer(std::chrono::seconds(1), [this, &feed] {
+      if (auto again = Watch(feed, feed.last_rv); !again) {
+        spdlog::warn("node simulator: watch failed");
+      }
+    });
   }
 }
 
@@ -507,39 +553,104 @@ void NodeSimulator::Impl::ScheduleNodeHeartbeat() {
 // ---------------------------------------------------------------- pods: events in
 
 void NodeSimulator::Impl::Handle(const WatchEventRecord& event) {
-  if (!event.object) return;
-  const Object& pod = *event.object;
-  if (auto rv = obj::ResourceVersion(pod); !rv.empty()) last_rv = std::string(rv);
   if (event.type == "BOOKMARK" || event.type == "ERROR") return;
+  const Object& pod = *event.object;
   std::string key = obj::Key(obj::Namespace(pod), obj::Name(pod));
   if (event.type == "DELETED") {
     auto it = pod_map.find(key);
     if (it != pod_map.end() && it->second->uid == obj::Uid(pod)) Forget(key);
+    unschedulable.erase(key);
     return;
   }
   std::string_view node = obj::String(pod, {"spec", "nodeName"});
   if (node.empty()) {
-    MaybeSchedule(pod);
+    MaybeSchedule(pod, false);
     return;
   }
+  unschedulable.erase(key);
   if (!node_ips.contains(std::string(node))) return;
   Track(event.object);
 }
 
-void NodeSimulator::Impl::MaybeSchedule(const Object& pod) {
-  if (!options.schedule || obj::IsBeingDeleted(pod)) return;
-  auto scheduler = obj::String(pod, {"spec", "schedulerName"});
-  if (!scheduler.empty() && scheduler != "default-scheduler") return;
-  if (const auto* gates = obj::Find(pod, {"spec", "schedulingGates"});
-      gates && gates->is_array() && !gates->as_array().empty()) {
+void NodeSimulator::Impl::HandleNode(const WatchEventRecord& event) {
+  if (event.type == "BOOKMARK" || event.type == "ERROR") return;
+  std::string name(obj::Name(*event.object));
+  if (!node_ips.contains(name)) return;
+  if (event.type == "DELETED") {
+    node_objects.erase(name);
     return;
   }
+  // Heartbeats change only the status: what scheduling reads is the labels and the spec.
+  auto same = [](const json::value* a, const json::value* b) {
+    return a == nullptr || b == nullptr ? a == b : *a == *b;
+  };
+  ObjectPtr& known = node_objects[name];
+  const bool changed = !known ||
+                       !same(obj::Find(*known, {"metadata", "labels"}),
+                             obj::Find(*event.object, {"metadata", "labels"})) ||
+                       !same(obj::Find(*known, {"spec"}), obj::Find(*event.object, {"spec"}));
+  known = event.object;
+  if (changed && !unschedulable.empty()) RetryUnschedulable();
+}
+
+void NodeSimulator::Impl::RetryUnschedulable() {
+  std::vector<std::pair<std::string, std::string>> waiting;  // key, uid
+  for (const auto& [key, entry] : unschedulable) waiting.emplace_back(key, entry.uid);
+  for (const auto& [key, uid] : waiting) {
+    const auto slash = key.find('/');
+    auto pod = storage.GetShared(*pods, key.substr(0, slash), key.substr(slash + 1));
+    if (!pod || obj::Uid(**pod) != uid || !obj::String(**pod, {"spec", "nodeName"}).empty()) {
+      unschedulable.erase(key);  // gone, replaced or bound by someone else
+      continue;
+    }
+    MaybeSchedule(**pod, true);
+  }
+}
+
+void NodeSimulator::Impl::MaybeSchedule(const Object& pod, bool retry) {
+  if (!options.schedule) return;
+  std::string key = obj::Key(obj::Namespace(pod), obj::Name(pod));
+  auto scheduler = obj::String(pod, {"spec", "schedulerName"});
+  const auto* gates = obj::Find(pod, {"spec", "schedulingGates"});
   auto phase = obj::String(pod, {"status", "phase"});
-  if (phase == "Succeeded" || phase == "Failed") return;
-  const std::string& node = node_names[next_node++ % node_names.size()];
-  auto bound = storage.BindPod(obj::Namespace(pod), obj::Name(pod), node);
+  if (obj::IsBeingDeleted(pod) || (!scheduler.empty() && scheduler != "default-scheduler") ||
+      (gates && gates->is_array() && !gates->as_array().empty()) || phase == "Succeeded" ||
+      phase == "Failed") {
+    unschedulable.erase(key);
+    return;
+  }
+  const auto* spec_value = obj::Find(pod, {"spec"});
+  std::string spec = spec_value ? json::serialize(*spec_value) : "";
+  if (!retry) {
+    // Our own PodScheduled=False write comes back as an update: nothing new to try then.
+    auto it = unschedulable.find(key);
+    if (it != unschedulable.end() && it->second.uid == obj::Uid(pod) && it->second.spec == spec) {
+      return;
+    }
+  }
+  // Round-robin: the first node that fits, starting after the last one chosen.
+  std::vector<std::string> misfits;
+  const std::string* node = nullptr;
+  for (size_t i = 0; i < node_names.size() && node == nullptr; ++i) {
+    const size_t index = (next_node + i) % node_names.size();
+    auto known = node_objects.find(node_names[index]);
+    if (known == node_objects.end()) continue;  // deleted
+    std::string misfit = NodeMisfit(pod, *known->second);
+    if (misfit.empty()) {
+      node = &node_names[index];
+      next_node = index + 1;
+    } else {
+      misfits.push_back(std::move(misfit));
+    }
+  }
+  if (node == nullptr) {
+    FailScheduling(pod, std::move(key), std::move(spec), misfits);
+    return;
+  }
+  unschedulable.erase(key);
+  auto bound = storage.BindPod(obj::Namespace(pod), obj::Name(pod), *node);
   if (!bound) {
-    spdlog::debug("node simulator: binding {}: {}", obj::Key(pod), bound.error().ToString());
+    spdlog::debug("node simulator: binding {}: {}", key, bound.error().ToString());
     return;
   }
   ++stats.pods_bound;
@@ -548,11 +659,50 @@ void NodeSimulator::Impl::MaybeSchedule(const Object& pod) {
     st.ns = std::string(obj::Namespace(pod));
     st.name = std::string(obj::Name(pod));
     st.uid = std::string(obj::Uid(pod));
-    st.node = node;
+    st.node = *node;
     Event(st, nullptr, false, "Normal", "Scheduled",
-          fmt::format("Successfully assigned {}/{} to {}", st.ns, st.name, node),
+          fmt::format("Successfully assigned {}/{} to {}", st.ns, st.name, *node),
           "default-scheduler");
   }
+}
+
+void NodeSimulator::Impl::FailScheduling(const Object& pod, std::string key, std::string spec,
+                                         const std::vector<std::string>& misfits) {
+  ++stats.scheduling_failures;
+  unschedulable[std::move(key)] = Unschedulable{std::string(obj::Uid(pod)), std::move(spec)};
+  const std::string message = UnschedulableMessage(node_objects.size(), misfits);
+  if (options.emit_events) {
+    PodSim st;
+    st.ns = std::string(obj::Namespace(pod));
+    st.name = std::string(obj::Name(pod));
+    st.uid = std::string(obj::Uid(pod));
+    Event(st, nullptr, false, "Warning", "FailedScheduling", message, "default-scheduler");
+  }
+  // The condition, as kube-scheduler writes it: only when it changes, with the transition time
+  // of the status (not of the message).
+  std::string since = FormatTime(Now());
+  if (const auto* conditions = obj::Find(pod, {"status", "conditions"});
+      conditions && conditions->is_array()) {
+    for (const auto& c : conditions->as_array()) {
+      if (!c.is_object() || obj::String(c.as_object(), {"type"}) != "PodScheduled") continue;
+      if (obj::String(c.as_object(), {"status"}) != "False") break;
+      if (obj::String(c.as_object(), {"reason"}) == "Unschedulable" &&
+          obj::String(c.as_object(), {"message"}) == message) {
+        return;
+      }
+      if (auto t = obj::String(c.as_object(), {"lastTransitionTime"}); !t.empty()) {
+        since = std::string(t);
+      }
+    }
+  }
+  json::object condition{{"type", "PodScheduled"},    {"status", "False"},
+                         {"reason", "Unschedulable"}, {"message", message},
+                         {"lastProbeTime", nullptr},  {"lastTransitionTime", since}};
+  const std::string patch = json::serialize(
+      json::object{{"status", {{"conditions", json::array{std::move(condition)}}}}});
+  auto r = storage.Patch(*pods, obj::Namespace(pod), obj::Name(pod), PatchKind::kStrategicMerge,
+                         patch, "status", "default-scheduler", false, false);
+  if (!r) spdlog::debug("node simulator: status of {}: {}", obj::Key(pod), r.error().ToString());
 }
 
 void NodeSimulator::Impl::Track(const ObjectPtr& object) {
@@ -1096,6 +1246,7 @@ SimLogs& NodeSimulator::logs() { return *impl_->logs; }
 NodeSimulator::Stats NodeSimulator::stats() const {
   Stats s;
   s.pods_bound = impl_->stats.pods_bound;
+  s.scheduling_failures = impl_->stats.scheduling_failures;
   s.pods_started = impl_->stats.pods_started;
   s.pods_deleted = impl_->stats.pods_deleted;
   s.status_writes = impl_->stats.status_writes;

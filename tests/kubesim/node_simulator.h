@@ -35,8 +35,11 @@ class NodeSimulator {
   struct Options {
     int nodes = 1;
     std::string node_prefix = "sim-node-";  // nodes are <prefix>1 .. <prefix>N
-    // Bind pods with no spec.nodeName and schedulerName default-scheduler to the nodes,
-    // round-robin (no resource fitting).
+    // Bind pods with no spec.nodeName and schedulerName default-scheduler to the nodes that
+    // fit them (pod_fit.h: unschedulable nodes, taints, nodeSelector, required node affinity;
+    // no resource fitting), round-robin. A pod that fits none stays Pending with PodScheduled=False
+    // (reason Unschedulable) and a FailedScheduling event, and is tried again when a node's
+    // labels or spec change, or its own spec does.
     bool schedule = false;
     // From seeing a bound pod to its containers running.
     std::chrono::milliseconds start_delay{0};
@@ -62,9 +65,10 @@ class NodeSimulator {
 
   // Counters, for tests and benchmarks.
   struct Stats {
-    uint64_t pods_bound = 0;    // by the scheduler
-    uint64_t pods_started = 0;  // status written Running/Pending for the first time
-    uint64_t pods_deleted = 0;  // final deletes issued
+    uint64_t pods_bound = 0;           // by the scheduler
+    uint64_t scheduling_failures = 0;  // attempts that found no node for a pod
+    uint64_t pods_started = 0;         // status written Running/Pending for the first time
+    uint64_t pods_deleted = 0;         // final deletes issued
     uint64_t status_writes = 0;
     uint64_t write_errors = 0;
   };

@@ -135,6 +135,37 @@ void DefaultPod(Object& pod) {
   ForEachObjectIn(spec, "volumes", DefaultVolume);
 }
 
+// SetDefaults_PodSpec and the container/volume defaults of a workload's pod template.
+void DefaultPodTemplate(Object& workload) {
+  auto* template_value = obj::Find(workload, {"spec", "template"});
+  if (template_value == nullptr || !template_value->is_object()) return;
+  auto& pod_template = workload["spec"].get_object()["template"].get_object();
+  Object pod;
+  if (auto* spec = pod_template.if_contains("spec"); spec != nullptr && spec->is_object()) {
+    pod["spec"] = std::move(*spec);
+  }
+  DefaultPod(pod);
+  pod_template["spec"] = std::move(pod["spec"]);
+}
+
+// apps/v1 SetDefaults_Deployment and SetDefaults_ReplicaSet.
+void DefaultWorkload(std::string_view resource, Object& workload) {
+  auto& spec = obj::EnsureObject(workload, {"spec"});
+  SetIfMissing(spec, "replicas", 1);
+  if (resource == "deployments") {
+    auto& strategy = obj::EnsureObject(spec, {"strategy"});
+    SetIfEmptyString(strategy, "type", "RollingUpdate");
+    if (obj::String(strategy, {"type"}) == "RollingUpdate") {
+      auto& rolling = obj::EnsureObject(strategy, {"rollingUpdate"});
+      SetIfMissing(rolling, "maxUnavailable", "25%");
+      SetIfMissing(rolling, "maxSurge", "25%");
+    }
+    SetIfMissing(spec, "revisionHistoryLimit", 10);
+    SetIfMissing(spec, "progressDeadlineSeconds", 600);
+  }
+  DefaultPodTemplate(workload);
+}
+
 void DefaultService(Object& svc) {
   auto& spec = obj::EnsureObject(svc, {"spec"});
   SetIfEmptyString(spec, "type", "ClusterIP");
@@ -230,6 +261,9 @@ void ApplySchemeDefaults(const ResourceInfo& r, Object& o) {
     if (r.group == "networking.k8s.io" && r.resource == "networkpolicies") DefaultNetworkPolicy(o);
     if (r.group == "scheduling.k8s.io" && r.resource == "priorityclasses") {
       SetIfEmptyString(o, "preemptionPolicy", "PreemptLowerPriority");
+    }
+    if (r.group == "apps" && (r.resource == "deployments" || r.resource == "replicasets")) {
+      DefaultWorkload(r.resource, o);
     }
     if (r.group == "discovery.k8s.io" && r.resource == "endpointslices") {
       ForEachObjectIn(o, "ports", [](Object& port) { SetIfEmptyString(port, "protocol", "TCP"); });

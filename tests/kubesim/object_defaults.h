@@ -16,7 +16,9 @@ namespace vk::kubesim {
 // Policy, imagePullPolicy from the image tag, resources {}, port protocol TCP, probe timings,
 // fieldRef apiVersion), volume defaultMode 420, service type/sessionAffinity/ports, namespace
 // name label, secret type Opaque, PV/PVC volumeMode and reclaim policy, network policy types,
-// priority class preemption policy. Pure; no I/O.
+// priority class preemption policy, deployment replicas/strategy/revisionHistoryLimit/
+// progressDeadlineSeconds and replica set replicas (with the pod defaults on their templates).
+// Pure; no I/O.
 void ApplySchemeDefaults(const ResourceInfo& r, Object& obj);
 
 // Always for an image without a tag or tagged "latest", IfNotPresent otherwise (digests included).

@@ -66,6 +66,19 @@ Error UnsupportedMedia(std::string_view accepted) {
   return e;
 }
 
+// The patch type of a PATCH request's Content-Type; 415 for anything else.
+Result<PatchKind> PatchKindOf(std::string_view content_type) {
+  MediaRange ct = ParseMediaType(content_type);
+  const std::string type = ct.type + "/" + ct.subtype;
+  if (type == "application/json-patch+json") return PatchKind::kJsonPatch;
+  if (type == "application/merge-patch+json") return PatchKind::kMergePatch;
+  if (type == "application/strategic-merge-patch+json") return PatchKind::kStrategicMerge;
+  if (type == "application/apply-patch+yaml") return PatchKind::kApply;
+  return tl::unexpected(
+      UnsupportedMedia("application/json-patch+json, application/merge-patch+json, "
+                       "application/apply-patch+yaml, application/strategic-merge-patch+json"));
+}
+
 Error InjectedFault(const FaultRule& rule) {
   ErrorCode code = ErrorCode::kUnknownStatus;
   std::string reason = "InternalError";
@@ -509,6 +522,33 @@ HandlerResult RequestHandler::Subresource(const PreparedRequest& p, const Resour
     if (info.verb == "update") return Update(p, r, ns, "status");
     return Patch(p, r, ns, "status");
   }
+  if (name == "scale") {
+    if (info.verb == "get") {
+      auto scale = GetScaleSubresource(storage_, r, ns, info.name);
+      if (!scale) return Fail(scale.error());
+      return Answer(JsonResponse(200, *scale));
+    }
+    auto options = ParseWriteOptions(info);
+    if (!options) return Fail(options.error());
+    Result<Object> scale = MakeError(ErrorCode::kInternal, "unreachable");
+    if (info.verb == "update") {
+      auto body = DecodeBody(p.http);
+      if (!body) return Fail(body.error());
+      scale = UpdateScaleSubresource(storage_, r, ns, info.name, *body, options->dry_run);
+    } else {
+      auto kind = PatchKindOf(p.http.content_type);
+      if (!kind) return Fail(kind.error());
+      std::string patch = p.http.body;
+      if (*kind == PatchKind::kApply && !obj::Parse(patch)) {
+        auto value = YamlToJson(patch);
+        if (!value) return Fail(BadRequestError(value.error().message()));
+        patch = json::serialize(*value);
+      }
+      scale = PatchScaleSubresource(storage_, r, ns, info.name, *kind, patch, options->dry_run);
+    }
+    if (!scale) return Fail(scale.error());
+    return Answer(JsonResponse(200, *scale));
+  }
   if (name == "log") return PodLog(p, ns);
   if (name == "exec" || name == "attach" || name == "portforward") {
     return Fail(BadRequestError("Upgrade request required"));
@@ -587,22 +627,9 @@ HandlerResult RequestHandler::Patch(const PreparedRequest& p, const ResourceInfo
                                     std::string_view ns, std::string_view subresource) {
   auto options = ParseWriteOptions(p.info);
   if (!options) return Fail(options.error());
-  MediaRange ct = ParseMediaType(p.http.content_type);
-  const std::string type = ct.type + "/" + ct.subtype;
-  PatchKind kind;
-  if (type == "application/json-patch+json") {
-    kind = PatchKind::kJsonPatch;
-  } else if (type == "application/merge-patch+json") {
-    kind = PatchKind::kMergePatch;
-  } else if (type == "application/strategic-merge-patch+json") {
-    kind = PatchKind::kStrategicMerge;
-  } else if (type == "application/apply-patch+yaml") {
-    kind = PatchKind::kApply;
-  } else {
-    return Fail(
-        UnsupportedMedia("application/json-patch+json, application/merge-patch+json, "
-                         "application/apply-patch+yaml, application/strategic-merge-patch+json"));
-  }
+  auto parsed_kind = PatchKindOf(p.http.content_type);
+  if (!parsed_kind) return Fail(parsed_kind.error());
+  const PatchKind kind = *parsed_kind;
   std::string patch = p.http.body;
   if (kind == PatchKind::kApply) {
     if (options->field_manager.empty()) {

@@ -131,6 +131,21 @@ ResourceCatalog ResourceCatalog::Default() {
   policies.tracks_generation = true;
   c.Add(std::move(policies));
 
+  // The workload types the optional workload controllers act on (workload_controllers.h);
+  // served whether or not those run, as kube-apiserver serves them without a controller manager.
+  ResourceInfo deployments =
+      Make("apps", "deployments", "Deployment", "deployment", true, {"deploy"});
+  deployments.has_status = true;
+  deployments.tracks_generation = true;
+  deployments.subresources = {"scale"};
+  c.Add(std::move(deployments));
+
+  ResourceInfo replica_sets = Make("apps", "replicasets", "ReplicaSet", "replicaset", true, {"rs"});
+  replica_sets.has_status = true;
+  replica_sets.tracks_generation = true;
+  replica_sets.subresources = {"scale"};
+  c.Add(std::move(replica_sets));
+
   c.Add(Make("scheduling.k8s.io", "priorityclasses", "PriorityClass", "priorityclass", false,
              {"pc"}));
 

@@ -38,7 +38,8 @@ struct ResourceInfo {
 
 // The resources kubesim serves: namespaces, nodes, pods, services, endpoints, endpointslices,
 // configmaps, secrets, serviceaccounts, persistentvolumeclaims, persistentvolumes, events (core and
-// events.k8s.io), leases, ingresses, networkpolicies, priorityclasses, resourcequotas, plus the
+// events.k8s.io), leases, ingresses, networkpolicies, deployments, replicasets, priorityclasses,
+// resourcequotas, plus the
 // create-only review resources (selfsubjectaccessreviews, subjectaccessreviews, tokenreviews).
 class ResourceCatalog {
  public:

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <cctype>
 
 #include "hostclient/base/base64.h"
 #include "tests/kubesim/api_errors.h"
+#include "tests/kubesim/label_selector.h"
 #include "tests/kubesim/name_validation.h"
 #include "tests/kubesim/object_defaults.h"
 #include "tests/kubesim/pod_validation.h"
@@ -122,6 +124,74 @@ void ValidateVolumeClaimLike(const Object& o, std::string_view capacity_path,
     errs.push_back(
         FieldRequired(capacity_path == "capacity" ? "spec.capacity" : "spec.resources[storage]"));
   }
+}
+
+// Go's %#v of a map[string]string, as kube prints label maps in Invalid causes.
+std::string GoStringMap(const Object* labels) {
+  if (labels == nullptr) return "map[string]string(nil)";
+  std::string out = "map[string]string{";
+  bool first = true;
+  for (const auto& [k, v] : *labels) {
+    out += (first ? "" : ", ") + GoQuote(k) + ":" + GoQuote(v.is_string() ? v.get_string() : "");
+    first = false;
+  }
+  return out + "}";
+}
+
+std::string GoLabelSelector(const Object& selector) {
+  const auto* expressions = obj::Find(selector, {"matchExpressions"});
+  const bool none =
+      expressions == nullptr || !expressions->is_array() || expressions->get_array().empty();
+  return "v1.LabelSelector{MatchLabels:" + GoStringMap(obj::ObjectAt(selector, {"matchLabels"})) +
+         ", MatchExpressions:[]v1.LabelSelectorRequirement" +
+         (none ? std::string("(nil)") : "{" + json::serialize(*expressions) + "}") + "}";
+}
+
+// apps/v1 ValidateDeploymentSpec / ValidateReplicaSetSpec: replicas, a non-empty selector that
+// selects the template's labels, and a pod template that would validate as a pod with
+// restartPolicy Always.
+void ValidateWorkload(const ResourceInfo& r, const Object& o, std::vector<ErrorCause>& errs) {
+  if (const auto* replicas = obj::Find(o, {"spec", "replicas"});
+      replicas != nullptr && replicas->is_int64() && replicas->get_int64() < 0) {
+    errs.push_back(FieldInvalid("spec.replicas", std::to_string(replicas->get_int64()),
+                                "must be greater than or equal to 0"));
+  }
+  const Object* template_labels = obj::ObjectAt(o, {"spec", "template", "metadata", "labels"});
+  if (const Object* selector = obj::ObjectAt(o, {"spec", "selector"}); selector == nullptr) {
+    errs.push_back(FieldRequired("spec.selector"));
+  } else if (auto text = FormatLabelSelector(*selector); !text) {
+    errs.push_back(
+        FieldInvalid("spec.selector", GoLabelSelector(*selector), text.error().message()));
+  } else if (text->empty()) {
+    errs.push_back(FieldInvalid("spec.selector", GoLabelSelector(*selector),
+                                "empty selector is invalid for " + r.singular));
+  } else if (auto parsed = LabelSelector::Parse(*text); !parsed) {
+    errs.push_back(
+        FieldInvalid("spec.selector", GoLabelSelector(*selector), parsed.error().message()));
+  } else if (!parsed->Matches(template_labels)) {
+    errs.push_back(FieldInvalid("spec.template.metadata.labels", GoStringMap(template_labels),
+                                "`selector` does not match template `labels`"));
+  }
+  const Object* pod_template = obj::ObjectAt(o, {"spec", "template"});
+  if (pod_template == nullptr) {
+    errs.push_back(FieldRequired("spec.template"));
+    return;
+  }
+  Object pod;
+  if (const auto* spec = pod_template->if_contains("spec")) pod["spec"] = *spec;
+  for (auto& cause : ValidatePodCreate(pod)) {
+    cause.field = "spec.template." + cause.field;
+    errs.push_back(std::move(cause));
+  }
+  if (auto policy = obj::String(pod, {"spec", "restartPolicy"});
+      !policy.empty() && policy != "Always") {
+    errs.push_back(
+        FieldNotSupported("spec.template.spec.restartPolicy", GoQuote(policy), {"Always"}));
+  }
+}
+
+bool IsWorkload(const ResourceInfo& r) {
+  return Is(r, "apps", "deployments") || Is(r, "apps", "replicasets");
 }
 
 }  // namespace
@@ -250,6 +320,7 @@ std::vector<std::string> ValidateName(const ResourceInfo& r, std::string_view na
 std::vector<ErrorCause> ValidateCreate(const ResourceInfo& r, const Object& o) {
   std::vector<ErrorCause> errs;
   ValidateObjectMeta(o, errs);
+  if (IsWorkload(r)) ValidateWorkload(r, o, errs);
   if (!r.group.empty()) return errs;
   if (r.resource == "pods") {
     auto pod_errs = ValidatePodCreate(o);
@@ -273,6 +344,16 @@ std::vector<ErrorCause> ValidateUpdate(const ResourceInfo& r, const Object& upda
                                        const Object& old) {
   std::vector<ErrorCause> errs;
   ValidateObjectMeta(updated, errs);
+  if (IsWorkload(r)) {
+    ValidateWorkload(r, updated, errs);
+    const auto* selector = obj::Find(updated, {"spec", "selector"});
+    const auto* old_selector = obj::Find(old, {"spec", "selector"});
+    if (selector != nullptr && old_selector != nullptr && *selector != *old_selector &&
+        selector->is_object()) {
+      errs.push_back(FieldInvalid("spec.selector", GoLabelSelector(selector->get_object()),
+                                  "field is immutable"));
+    }
+  }
   if (!r.group.empty()) return errs;
   if (r.resource == "pods") {
     auto pod_errs = ValidatePodUpdate(updated, old);

@@ -31,10 +31,12 @@ Status NormalizeSecret(Object& secret);
 // subdomain for everything else.
 std::vector<std::string> ValidateName(const ResourceInfo& r, std::string_view name);
 
-// Labels, annotations and type-specific checks; causes as kube words them.
+// Labels, annotations and type-specific checks (deployments and replica sets: replicas >= 0, a
+// non-empty selector matching the template's labels, a valid pod template with restartPolicy
+// Always); causes as kube words them.
 std::vector<ErrorCause> ValidateCreate(const ResourceInfo& r, const Object& obj);
 // The same plus update rules: pod spec immutability, immutable ConfigMaps and Secrets, Secret
-// type.
+// type, workload selectors.
 std::vector<ErrorCause> ValidateUpdate(const ResourceInfo& r, const Object& updated,
                                        const Object& old);
 

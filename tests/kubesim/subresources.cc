@@ -3,7 +3,11 @@
 #include <boost/json.hpp>
 
 #include "tests/kubesim/api_errors.h"
+#include "tests/kubesim/json_patch.h"
+#include "tests/kubesim/label_selector.h"
+#include "tests/kubesim/merge_patch.h"
 #include "tests/kubesim/router.h"
+#include "tests/kubesim/strategic_merge_patch.h"
 #include "tests/kubesim/timestamps.h"
 
 namespace vk::kubesim {
@@ -42,7 +46,87 @@ Status CheckPreconditions(const Object& current, const Object& action, std::stri
   return Ok();
 }
 
+// autoscaling/v1 Scale of a deployment or replica set, as kube's scaleFromDeployment builds it.
+Object ScaleOf(const Object& workload) {
+  Object metadata;
+  for (const char* key : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (const auto* v = obj::Find(workload, {"metadata", key})) metadata[key] = *v;
+  }
+  std::string selector;
+  if (const Object* s = obj::ObjectAt(workload, {"spec", "selector"})) {
+    selector = FormatLabelSelector(*s).value_or("");
+  }
+  return Object{{"kind", "Scale"},
+                {"apiVersion", "autoscaling/v1"},
+                {"metadata", std::move(metadata)},
+                {"spec", json::object{{"replicas", obj::Int(workload, {"spec", "replicas"})}}},
+                {"status", json::object{{"replicas", obj::Int(workload, {"status", "replicas"})},
+                                        {"selector", selector}}}};
+}
+
 }  // namespace
+
+Result<Object> GetScaleSubresource(const Storage& storage, const ResourceInfo& r,
+                                   std::string_view ns, std::string_view name) {
+  auto workload = storage.GetShared(r, ns, name);
+  if (!workload) return tl::unexpected(workload.error());
+  return ScaleOf(**workload);
+}
+
+Result<Object> UpdateScaleSubresource(Storage& storage, const ResourceInfo& r, std::string_view ns,
+                                      std::string_view name, const Object& scale, bool dry_run) {
+  const auto* replicas = obj::Find(scale, {"spec", "replicas"});
+  const int64_t wanted = obj::Int(scale, {"spec", "replicas"});
+  if (replicas != nullptr && !replicas->is_number()) {
+    return tl::unexpected(
+        BadRequestError("Scale in version \"v1\" cannot be handled as a Scale: "
+                        "spec.replicas must be an integer"));
+  }
+  if (wanted < 0) {
+    return tl::unexpected(InvalidError("Scale.autoscaling", name,
+                                       {FieldInvalid("spec.replicas", std::to_string(wanted),
+                                                     "must be greater than or equal to 0")}));
+  }
+  auto current = storage.GetShared(r, ns, name);
+  if (!current) return tl::unexpected(current.error());
+  if (auto s = CheckPreconditions(**current, scale, r.QualifiedResource()); !s) {
+    return tl::unexpected(s.error());
+  }
+  Object updated = **current;
+  obj::EnsureObject(updated, {"spec"})["replicas"] = wanted;
+  // The version read above: a write in between is a conflict, not a lost update.
+  auto written = storage.Update(r, ns, name, std::move(updated), "", dry_run);
+  if (!written) return tl::unexpected(written.error());
+  return ScaleOf(*written);
+}
+
+Result<Object> PatchScaleSubresource(Storage& storage, const ResourceInfo& r, std::string_view ns,
+                                     std::string_view name, PatchKind kind, std::string_view patch,
+                                     bool dry_run) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    auto current = GetScaleSubresource(storage, r, ns, name);
+    if (!current) return current;
+    Result<Object> patched = Object();
+    if (kind == PatchKind::kJsonPatch) {
+      auto value = ApplyJsonPatch(json::value(*current), patch);
+      if (!value) return tl::unexpected(value.error());
+      if (!value->is_object())
+        return tl::unexpected(BadRequestError("patched Scale is not an object"));
+      patched = std::move(value->get_object());
+    } else if (kind == PatchKind::kMergePatch) {
+      patched = ApplyMergePatch(*current, patch);
+    } else {
+      patched = ApplyStrategicMergePatch(*current, patch);
+    }
+    if (!patched) return patched;
+    const bool pinned = obj::ResourceVersion(*patched) != obj::ResourceVersion(*current);
+    auto answer = UpdateScaleSubresource(storage, r, ns, name, *patched, dry_run);
+    if (answer || pinned || answer.error().code() != ErrorCode::kConflict || attempt == kAttempts) {
+      return answer;
+    }
+  }
+}
 
 Object SuccessStatus(int code) {
   return Object{{"kind", "Status"},

@@ -40,6 +40,23 @@ Result<Object> RequestTokenSubresource(Storage& storage, const ResourceCatalog& 
 bool ServiceAccountBindingValid(const Storage& storage, const ResourceCatalog& catalog,
                                 const ServiceAccountBinding& binding);
 
+// GET deployments|replicasets/<name>/scale: the autoscaling/v1 Scale (spec.replicas,
+// status.replicas, status.selector in label selector syntax).
+Result<Object> GetScaleSubresource(const Storage& storage, const ResourceInfo& r,
+                                   std::string_view ns, std::string_view name);
+
+// PUT .../scale with an autoscaling/v1 Scale: sets the workload's spec.replicas (422 when
+// negative). The Scale's metadata.uid and metadata.resourceVersion, when set, are preconditions
+// on the workload (409 Conflict). Answers the new Scale.
+Result<Object> UpdateScaleSubresource(Storage& storage, const ResourceInfo& r, std::string_view ns,
+                                      std::string_view name, const Object& scale, bool dry_run);
+
+// PATCH .../scale: the patch applied to the current Scale, then UpdateScaleSubresource; retried
+// on conflicts unless the patch names a resourceVersion itself (kube's patch retry).
+Result<Object> PatchScaleSubresource(Storage& storage, const ResourceInfo& r, std::string_view ns,
+                                     std::string_view name, PatchKind kind, std::string_view patch,
+                                     bool dry_run);
+
 // metav1.Status{Status: Success} with the given code, as kube answers bindings and evictions.
 Object SuccessStatus(int code);
 

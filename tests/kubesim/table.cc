@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "tests/kubesim/label_selector.h"
 #include "tests/kubesim/timestamps.h"
 
 namespace vk::kubesim {
@@ -310,6 +311,31 @@ std::string ServiceExternalIp(const Object& svc) {
   return OrNone(ips);
 }
 
+// The template's container names and images, and the selector, as kube's workload printers
+// show them in the wide columns.
+Cells WorkloadWideCells(const Object& o) {
+  std::string names;
+  std::string images;
+  if (const json::array* containers = ArrayAt(o, {"spec", "template", "spec", "containers"})) {
+    for (const auto& c : *containers) {
+      if (!c.is_object()) continue;
+      names += (names.empty() ? "" : ",") + Str(c.get_object(), {"name"});
+      images += (images.empty() ? "" : ",") + Str(c.get_object(), {"image"});
+    }
+  }
+  std::string selector = "<none>";
+  if (const Object* s = obj::ObjectAt(o, {"spec", "selector"})) {
+    if (auto text = FormatLabelSelector(*s); text && !text->empty()) selector = *text;
+  }
+  return Cells{names, images, selector};
+}
+
+constexpr Column kContainers{"Containers", "string", "", "Names of each container in the template.",
+                             1};
+constexpr Column kImages{"Images", "string", "",
+                         "Images referenced by each container in the template.", 1};
+constexpr Column kSelector{"Selector", "string", "", "Label selector for pods.", 1};
+
 struct Printer {
   std::vector<Column> columns;
   Cells (*cells)(const Object&, system_clock::time_point);
@@ -423,6 +449,48 @@ Printer PrinterFor(const ResourceInfo& r) {
                            ServicePorts(o),
                            Age(o, now),
                            OrNone(selector)};
+            }};
+  }
+  if (r.group == "apps" && r.resource == "deployments") {
+    return {{kName,
+             {"Ready", "string", "", "Number of the pod with ready state", 0},
+             {"Up-to-date", "integer", "",
+              "Total number of non-terminated pods targeted by this deployment that have the "
+              "desired template spec.",
+              0},
+             {"Available", "integer", "",
+              "Total number of available pods (ready for at least minReadySeconds) targeted by "
+              "this deployment.",
+              0},
+             kAge,
+             kContainers,
+             kImages,
+             kSelector},
+            [](const Object& o, system_clock::time_point now) {
+              Cells cells{std::string(obj::Name(o)),
+                          std::to_string(obj::Int(o, {"status", "readyReplicas"})) + "/" +
+                              std::to_string(obj::Int(o, {"spec", "replicas"})),
+                          obj::Int(o, {"status", "updatedReplicas"}),
+                          obj::Int(o, {"status", "availableReplicas"}), Age(o, now)};
+              for (auto& cell : WorkloadWideCells(o)) cells.push_back(std::move(cell));
+              return cells;
+            }};
+  }
+  if (r.group == "apps" && r.resource == "replicasets") {
+    return {{kName,
+             {"Desired", "integer", "", "Number of desired pods.", 0},
+             {"Current", "integer", "", "Number of actual replicas.", 0},
+             {"Ready", "integer", "", "The number of ready replicas for this replica set.", 0},
+             kAge,
+             kContainers,
+             kImages,
+             kSelector},
+            [](const Object& o, system_clock::time_point now) {
+              Cells cells{std::string(obj::Name(o)), obj::Int(o, {"spec", "replicas"}),
+                          obj::Int(o, {"status", "replicas"}),
+                          obj::Int(o, {"status", "readyReplicas"}), Age(o, now)};
+              for (auto& cell : WorkloadWideCells(o)) cells.push_back(std::move(cell));
+              return cells;
             }};
   }
   if (r.group == "coordination.k8s.io" && r.resource == "leases") {

@@ -19,7 +19,8 @@ struct TableOptions {
 
 // Renders objects as a meta.k8s.io Table, as kube-apiserver's printers do for `kubectl get`:
 // pods (Name, Ready, Status, Restarts, Age, IP, Node, Nominated Node, Readiness Gates), nodes,
-// namespaces, configmaps, secrets, services, serviceaccounts and leases with kube's columns;
+// namespaces, configmaps, secrets, services, serviceaccounts, deployments, replicasets and leases
+// with kube's columns;
 // other resources with Name and Age. list_metadata (resourceVersion, continue) is copied to the
 // table's metadata. Each row carries the object as PartialObjectMetadata, whole, or not at all.
 Object ToTable(const ResourceInfo& resource, const std::vector<const Object*>& objects,

@@ -1,5 +1,7 @@
 #include "tests/support/kubesim_instance.h"
 
+#include <gtest/gtest.h>
+
 namespace vk::testing {
 
 Result<std::unique_ptr<KubesimInstance>> KubesimInstance::Start(
@@ -13,6 +15,8 @@ Result<std::unique_ptr<KubesimInstance>> KubesimInstance::Start(
   options.tls_cert_pem = serving->cert_pem;
   options.tls_key_pem = serving->key_pem;
   options.client_ca_pem = instance->pki_.ca_cert_pem;
+  // Pods see the cluster CA in kube-root-ca.crt, as kube-controller-manager publishes it.
+  if (options.storage.root_ca_pem.empty()) options.storage.root_ca_pem = instance->pki_.ca_cert_pem;
   options.tokens[kAdminToken] =
       kubesim::UserInfo{"admin", "", {"system:masters", kubesim::kAuthenticatedGroup}, {}};
   instance->server_ = std::make_unique<kubesim::ApiServer>(std::move(options));
@@ -42,6 +46,21 @@ Result<hostclient::ClusterConfig> KubesimInstance::ClientCertConfig(
   config.client_cert_pem = cert->cert_pem;
   config.client_key_pem = cert->key_pem;
   return config;
+}
+
+std::unique_ptr<KubesimInstance> StartKubesimWithClient(
+    const std::string& name, bool builtin_controllers,
+    std::unique_ptr<hostclient::RestClient>& client) {
+  kubesim::ApiServer::Options options;
+  options.storage.builtin_controllers = builtin_controllers;
+  auto instance = KubesimInstance::Start(options);
+  EXPECT_TRUE(instance.has_value()) << instance.error().ToString();
+  if (!instance) return nullptr;
+  auto made = hostclient::RestClient::Create((*instance)->TokenConfig(name));
+  EXPECT_TRUE(made.has_value()) << made.error().ToString();
+  if (!made) return nullptr;
+  client = std::move(*made);
+  return std::move(*instance);
 }
 
 }  // namespace vk::testing

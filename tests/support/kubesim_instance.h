@@ -5,6 +5,7 @@
 
 #include "hostclient/base/error.h"
 #include "hostclient/cluster_config.h"
+#include "hostclient/rest_client.h"
 #include "tests/kubesim/api_server.h"
 #include "tests/kubesim/test_pki.h"
 
@@ -36,5 +37,12 @@ class KubesimInstance {
   kubesim::Pki pki_;
   std::unique_ptr<kubesim::ApiServer> server_;
 };
+
+// For fixtures that talk to several clusters: starts a kubesim (kube-controller-manager's
+// namespace population on or off) and an admin client named `name` for it. Failures are reported
+// as test failures (EXPECT) and leave both null.
+std::unique_ptr<KubesimInstance> StartKubesimWithClient(
+    const std::string& name, bool builtin_controllers,
+    std::unique_ptr<hostclient::RestClient>& client);
 
 }  // namespace vk::testing

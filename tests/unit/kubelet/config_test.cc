@@ -448,3 +448,84 @@ TEST(NameRulesTest, FollowKubernetesValidation) {
 
 }  // namespace
 }  // namespace vk::kubelet
+
+namespace vk::kubelet {
+namespace {
+
+class PodsConfigTest : public ::testing::Test {
+ protected:
+  static Result<Config> Load(std::vector<std::string> more, const std::string& yaml_path = {}) {
+    std::vector<std::string> args = {"--cluster-name",       "demo",
+                                     "--cluster-namespace",  "demo-host",
+                                     "--virtual-kubeconfig", "/v.kubeconfig"};
+    if (!yaml_path.empty()) {
+      args.push_back("--config");
+      args.push_back(yaml_path);
+    }
+    args.insert(args.end(), more.begin(), more.end());
+    return LoadConfigFromArgs(args, [](const std::string&) { return std::nullopt; });
+  }
+};
+
+TEST_F(PodsConfigTest, PrivilegesAreDeniedByDefault) {
+  auto config = Load({});
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_FALSE(config->pods.allow_host_network);
+  EXPECT_FALSE(config->pods.allow_host_pid);
+  EXPECT_FALSE(config->pods.allow_host_ipc);
+  EXPECT_FALSE(config->pods.allow_host_path);
+  EXPECT_FALSE(config->pods.allow_privileged);
+  EXPECT_TRUE(config->pods.allowed_capabilities.empty());
+  EXPECT_EQ(config->pods.cluster_domain, "cluster.local");
+  EXPECT_EQ(config->pods.token_expiration_seconds, 3607);
+}
+
+TEST_F(PodsConfigTest, FlagsSetBooleansAndLists) {
+  auto config = Load({"--allow-host-network", "true", "--allow-privileged=yes",
+                      "--allowed-capabilities", "NET_ADMIN, SYS_TIME", "--dns-service-ip",
+                      "10.43.0.10", "--api-server-host", "10.43.0.1", "--api-server-port", "6443"});
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_TRUE(config->pods.allow_host_network);
+  EXPECT_TRUE(config->pods.allow_privileged);
+  EXPECT_FALSE(config->pods.allow_host_pid);
+  EXPECT_EQ(config->pods.allowed_capabilities, (std::vector<std::string>{"NET_ADMIN", "SYS_TIME"}));
+  EXPECT_EQ(config->pods.dns_service_ip, "10.43.0.10");
+  EXPECT_EQ(config->pods.api_server_host, "10.43.0.1");
+  EXPECT_EQ(config->pods.api_server_port, 6443);
+}
+
+TEST_F(PodsConfigTest, YamlSectionWithAList) {
+  char pattern[] = "/tmp/vkubelet-pods-config-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string path = std::string(pattern) + "/config.yaml";
+  std::ofstream(path) << "pods:\n  allow_host_path: on\n  allowed_capabilities: [NET_RAW]\n"
+                         "  host_priority_class: tenant-low\n  token_expiration_seconds: 7200\n";
+  auto config = Load({}, path);
+  std::filesystem::remove_all(pattern);
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_TRUE(config->pods.allow_host_path);
+  EXPECT_EQ(config->pods.allowed_capabilities, (std::vector<std::string>{"NET_RAW"}));
+  EXPECT_EQ(config->pods.host_priority_class, "tenant-low");
+  EXPECT_EQ(config->pods.token_expiration_seconds, 7200);
+}
+
+TEST_F(PodsConfigTest, BadValuesNameTheField) {
+  auto not_bool = Load({"--allow-host-pid", "maybe"});
+  ASSERT_FALSE(not_bool);
+  EXPECT_NE(not_bool.error().message().find("pods.allow_host_pid"), std::string::npos)
+      << not_bool.error().message();
+  EXPECT_NE(not_bool.error().message().find("is not true or false"), std::string::npos);
+
+  auto bad_ip = Load({"--dns-service-ip", "dns"});
+  ASSERT_FALSE(bad_ip);
+  EXPECT_NE(bad_ip.error().message().find("pods.dns_service_ip: \"dns\" is not an IP address"),
+            std::string::npos)
+      << bad_ip.error().message();
+
+  auto short_token = Load({"--token-expiration-seconds", "60"});
+  ASSERT_FALSE(short_token);
+  EXPECT_NE(short_token.error().message().find("pods.token_expiration_seconds"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vk::kubelet

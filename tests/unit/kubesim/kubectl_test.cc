@@ -1,6 +1,7 @@
 // The real kubectl against kubesim over TLS with a client certificate: discovery, Table output,
-// create/get/delete (with its watch-based wait), client- and server-side apply, auth can-i and
-// get --watch. Skipped where kubectl is not installed.
+// create/get/delete (with its watch-based wait), client- and server-side apply, auth can-i,
+// get --watch, and deployments with the workload controllers (apply, scale, rollout, delete).
+// Skipped where kubectl is not installed.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include "tests/kubesim/api_server.h"
 #include "tests/kubesim/kubeconfig_writer.h"
 #include "tests/kubesim/test_pki.h"
+#include "tests/support/wait_for.h"
 
 namespace vk::kubesim {
 namespace {
@@ -53,6 +55,7 @@ class KubectlTest : public ::testing::Test {
     o.tls_key_pem = server_cert->key_pem;
     o.client_ca_pem = pki->ca_cert_pem;
     o.storage.root_ca_pem = pki->ca_cert_pem;
+    Configure(o);
     server_ = std::make_unique<ApiServer>(std::move(o));
     ASSERT_TRUE(server_->Start());
     KubeconfigSpec spec;
@@ -62,6 +65,9 @@ class KubectlTest : public ::testing::Test {
     spec.client_key_pem = admin->key_pem;
     Write("kubeconfig", MakeKubeconfig(spec));
   }
+
+  // Lets a derived fixture change the server's options.
+  virtual void Configure(ApiServer::Options&) {}
 
   void TearDown() override {
     if (server_) server_->Stop();
@@ -182,6 +188,67 @@ TEST_F(KubectlTest, GetWatchPrintsRows) {
   EXPECT_EQ(watch.exit_code, 124) << watch.output;
   EXPECT_NE(watch.output.find("watched"), std::string::npos) << watch.output;
   EXPECT_EQ(watch.output.find("error"), std::string::npos) << watch.output;
+}
+
+class KubectlWorkloadTest : public KubectlTest {
+ protected:
+  void Configure(ApiServer::Options& o) override { o.workload_controllers = true; }
+
+  // How many objects `kubectl get <what> -o name` lists ("No resources found" is none).
+  int Count(const std::string& what) {
+    CommandResult listed = Kubectl("get " + what + " -o name");
+    if (listed.exit_code != 0) return -1;
+    int n = 0;
+    for (size_t at = listed.output.find('/'); at != std::string::npos;
+         at = listed.output.find('/', at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+  int CountPods(const std::string& selector) { return Count("pods -l " + selector); }
+
+  std::string Deployment(const std::string& image, int replicas) {
+    return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: " +
+           std::to_string(replicas) +
+           "\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n"
+           "      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n"
+           "        image: " +
+           image + "\n";
+  }
+};
+
+TEST_F(KubectlWorkloadTest, ApplyScaleRolloutAndDeleteADeployment) {
+  using vk::testing::WaitFor;
+  Write("web.yaml", Deployment("nginx:1.25", 3));
+  CommandResult apply = Kubectl("apply -f " + (dir_ / "web.yaml").string());
+  ASSERT_EQ(apply.exit_code, 0) << apply.output;
+  EXPECT_NE(apply.output.find("deployment.apps/web created"), std::string::npos) << apply.output;
+  EXPECT_TRUE(WaitFor([&] { return CountPods("app=web") == 3; }, std::chrono::seconds(20)));
+
+  CommandResult get = Kubectl("get deploy web");
+  EXPECT_EQ(get.exit_code, 0) << get.output;
+  EXPECT_NE(get.output.find("UP-TO-DATE"), std::string::npos) << get.output;
+  CommandResult rs = Kubectl("get rs -o wide");
+  EXPECT_EQ(rs.exit_code, 0) << rs.output;
+  EXPECT_NE(rs.output.find("pod-template-hash="), std::string::npos) << rs.output;
+
+  CommandResult scale = Kubectl("scale deployment web --replicas=1");
+  EXPECT_EQ(scale.exit_code, 0) << scale.output;
+  EXPECT_NE(scale.output.find("deployment.apps/web scaled"), std::string::npos) << scale.output;
+  EXPECT_TRUE(WaitFor([&] { return CountPods("app=web") == 1; }, std::chrono::seconds(20)));
+
+  // A new template: a second replica set (the pod cannot become ready without a kubelet, so the
+  // old one keeps its pod).
+  Write("web.yaml", Deployment("nginx:1.26", 1));
+  CommandResult again = Kubectl("apply -f " + (dir_ / "web.yaml").string());
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("deployment.apps/web configured"), std::string::npos) << again.output;
+  EXPECT_TRUE(WaitFor([&] { return Count("rs") == 2; }, std::chrono::seconds(20)));
+
+  CommandResult del = Kubectl("delete deployment web");
+  EXPECT_EQ(del.exit_code, 0) << del.output;
+  EXPECT_TRUE(WaitFor([&] { return CountPods("app=web") == 0; }, std::chrono::seconds(20)));
+  EXPECT_TRUE(WaitFor([&] { return Count("rs") == 0; }, std::chrono::seconds(20)));
 }
 
 }  // namespace

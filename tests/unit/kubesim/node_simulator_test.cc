@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include "tests/kubesim/api_server.h"
@@ -106,6 +107,30 @@ class NodeSimulatorTest : public ::testing::Test {
     }
     return "";
   }
+
+  std::string ConditionField(const Object& pod, std::string_view type, std::string_view field) {
+    const auto* conditions = obj::Find(pod, {"status", "conditions"});
+    if (!conditions || !conditions->is_array()) return "";
+    for (const auto& c : conditions->as_array()) {
+      if (obj::String(c.as_object(), {"type"}) == type) {
+        return std::string(obj::String(c.as_object(), {field}));
+      }
+    }
+    return "";
+  }
+
+  void PatchNode(const std::string& name, const std::string& patch) {
+    auto r = storage().Patch(R("nodes"), "", name, PatchKind::kMergePatch, patch, "", "test", false,
+                             false);
+    ASSERT_TRUE(r) << r.error().ToString();
+  }
+  void LabelNode(const std::string& name, const std::string& labels) {
+    PatchNode(name, R"({"metadata":{"labels":)" + labels + "}}");
+  }
+
+  // Returns once the simulator's worker has handled every change made so far (an Evict waits for
+  // the worker, which takes in watch events before the tasks posted after them).
+  void Sync() { EXPECT_FALSE(sim_->Evict("default", "no-such-pod")); }
 
   std::vector<Object> EventsFor(const Object& pod) {
     ListQuery query;
@@ -248,6 +273,127 @@ TEST_F(NodeSimulatorTest, SchedulesUnboundPodsRoundRobin) {
   EXPECT_EQ(obj::String(a, {"spec", "nodeName"}).rfind("sim-node-", 0), 0u);
   EXPECT_EQ(obj::String(GetPod("custom").value(), {"spec", "nodeName"}), "");
   EXPECT_EQ(sim_->stats().pods_bound, 2u);
+}
+
+TEST_F(NodeSimulatorTest, SchedulingHonoursNodeSelectorAndAffinity) {
+  options_.schedule = true;
+  options_.nodes = 3;
+  Start();
+  LabelNode("sim-node-2", R"({"pool":"gpu"})");
+  Sync();  // else a pod might be scheduled against the nodes as they were
+  CreatePod("gpu", "nginx", R"("nodeSelector":{"pool":"gpu"})");
+  CreatePod("by-hostname", "nginx",
+            R"("affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":)"
+            R"({"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/hostname",)"
+            R"("operator":"In","values":["sim-node-3"]}]}]}}})");
+  CreatePod(
+      "not-gpu", "nginx",
+      R"("affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":)"
+      R"({"nodeSelectorTerms":[{"matchExpressions":[{"key":"pool","operator":"DoesNotExist"},)"
+      R"({"key":"kubernetes.io/hostname","operator":"NotIn","values":["sim-node-3"]}]}]}}})");
+  EXPECT_EQ(obj::String(WaitPhase("gpu", "Running"), {"spec", "nodeName"}), "sim-node-2");
+  EXPECT_EQ(obj::String(WaitPhase("by-hostname", "Running"), {"spec", "nodeName"}), "sim-node-3");
+  EXPECT_EQ(obj::String(WaitPhase("not-gpu", "Running"), {"spec", "nodeName"}), "sim-node-1");
+}
+
+TEST_F(NodeSimulatorTest, SchedulingIsRoundRobinAmongTheNodesThatFit) {
+  options_.schedule = true;
+  options_.nodes = 3;
+  Start();
+  LabelNode("sim-node-1", R"({"zone":"a"})");
+  LabelNode("sim-node-3", R"({"zone":"a"})");
+  Sync();
+  std::map<std::string, int> per_node;
+  for (int i = 0; i < 4; ++i) {
+    CreatePod("p" + std::to_string(i), "nginx", R"("nodeSelector":{"zone":"a"})");
+  }
+  for (int i = 0; i < 4; ++i) {
+    ++per_node[std::string(
+        obj::String(WaitPhase("p" + std::to_string(i), "Running"), {"spec", "nodeName"}))];
+  }
+  EXPECT_EQ(per_node, (std::map<std::string, int>{{"sim-node-1", 2}, {"sim-node-3", 2}}));
+}
+
+TEST_F(NodeSimulatorTest, UnschedulablePodWaitsForANodeToChange) {
+  options_.schedule = true;
+  Start();
+  Object created = CreatePod("waiting", "nginx", R"("nodeSelector":{"pool":"gpu"})");
+  const std::string message =
+      "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. "
+      "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.";
+  EXPECT_TRUE(WaitFor([&] {
+    auto pod = GetPod("waiting");
+    return pod && ConditionField(*pod, "PodScheduled", "reason") == "Unschedulable";
+  }));
+  Object pod = GetPod("waiting").value();
+  EXPECT_EQ(Condition(pod, "PodScheduled"), "False");
+  EXPECT_EQ(ConditionField(pod, "PodScheduled", "message"), message);
+  EXPECT_EQ(obj::String(pod, {"spec", "nodeName"}), "");
+  EXPECT_EQ(Phase("waiting"), "Pending");
+  EXPECT_TRUE(WaitFor([&] { return !EventsFor(created).empty(); }));
+  auto events = EventsFor(created);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(obj::String(events[0], {"reason"}), "FailedScheduling");
+  EXPECT_EQ(obj::String(events[0], {"type"}), "Warning");
+  EXPECT_EQ(obj::String(events[0], {"message"}), message);
+  EXPECT_EQ(obj::String(events[0], {"source", "component"}), "default-scheduler");
+  // Its own condition write, coming back as an update, is no reason to try again.
+  Sync();
+  EXPECT_EQ(sim_->stats().scheduling_failures, 1u);
+  EXPECT_EQ(sim_->stats().pods_bound, 0u);
+
+  LabelNode("sim-node-2", R"({"pool":"gpu"})");
+  pod = WaitPhase("waiting", "Running");
+  EXPECT_EQ(obj::String(pod, {"spec", "nodeName"}), "sim-node-2");
+  EXPECT_EQ(Condition(pod, "PodScheduled"), "True");
+  EXPECT_EQ(ConditionField(pod, "PodScheduled", "reason"), "");
+}
+
+TEST_F(NodeSimulatorTest, SchedulingRespectsTaintsAndCordonedNodes) {
+  options_.schedule = true;
+  Start();
+  PatchNode("sim-node-1",
+            R"({"spec":{"taints":[{"key":"dedicated","value":"infra","effect":"NoSchedule"}]}})");
+  PatchNode("sim-node-2", R"({"spec":{"unschedulable":true}})");
+  Sync();
+  CreatePod("plain", "nginx", "");
+  CreatePod("infra", "nginx",
+            R"("tolerations":[{"key":"dedicated","operator":"Equal","value":"infra",)"
+            R"("effect":"NoSchedule"}])");
+  EXPECT_EQ(obj::String(WaitPhase("infra", "Running"), {"spec", "nodeName"}), "sim-node-1");
+  EXPECT_TRUE(WaitFor([&] {
+    auto pod = GetPod("plain");
+    return pod && ConditionField(*pod, "PodScheduled", "reason") == "Unschedulable";
+  }));
+  EXPECT_EQ(ConditionField(GetPod("plain").value(), "PodScheduled", "message"),
+            "0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: infra}, 1 "
+            "node(s) were unschedulable. preemption: 0/2 nodes are available: 2 Preemption is "
+            "not helpful for scheduling.");
+
+  PatchNode("sim-node-2", R"({"spec":{"unschedulable":false}})");
+  EXPECT_EQ(obj::String(WaitPhase("plain", "Running"), {"spec", "nodeName"}), "sim-node-2");
+}
+
+TEST_F(NodeSimulatorTest, UnschedulablePodIsTriedAgainWhenItsSpecChanges) {
+  options_.schedule = true;
+  Start();
+  PatchNode("sim-node-1", R"({"spec":{"taints":[{"key":"k","effect":"NoSchedule"}]}})");
+  PatchNode("sim-node-2", R"({"spec":{"taints":[{"key":"k","effect":"NoSchedule"}]}})");
+  Sync();
+  CreatePod("tolerant-later", "nginx", "");
+  EXPECT_TRUE(WaitFor([&] {
+    auto pod = GetPod("tolerant-later");
+    return pod && ConditionField(*pod, "PodScheduled", "reason") == "Unschedulable";
+  }));
+  // Tolerations may be added to a pod (kube allows that update; admission gave it two already).
+  auto patched = storage().Patch(
+      R("pods"), "default", "tolerant-later", PatchKind::kJsonPatch,
+      R"([{"op":"add","path":"/spec/tolerations/-","value":{"key":"k","operator":"Exists"}}])", "",
+      "test", false, false);
+  ASSERT_TRUE(patched) << patched.error().ToString();
+  EXPECT_EQ(obj::String(WaitPhase("tolerant-later", "Running"), {"spec", "nodeName"})
+                .rfind("sim-node-", 0),
+            0u);
 }
 
 TEST_F(NodeSimulatorTest, ExitWithRestartPolicyNever) {

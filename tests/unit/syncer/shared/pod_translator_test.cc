@@ -341,15 +341,15 @@ TEST_F(PodTranslatorTest, HostPrivilegesAreDeniedByDefaultWithEveryViolationName
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().code(), ErrorCode::kForbidden);
   EXPECT_EQ(result.error().message(),
-            "spec.hostNetwork: host network is not allowed (set privileges.allow_host_network); "
-            "spec.hostPID: host PID namespace is not allowed (set privileges.allow_host_pid); "
-            "spec.hostIPC: host IPC namespace is not allowed (set privileges.allow_host_ipc); "
+            "spec.hostNetwork: host network is not allowed (set pods.allow_host_network); "
+            "spec.hostPID: host PID namespace is not allowed (set pods.allow_host_pid); "
+            "spec.hostIPC: host IPC namespace is not allowed (set pods.allow_host_ipc); "
             "spec.volumes[data].hostPath: hostPath volumes are not allowed (set "
-            "privileges.allow_host_path); "
+            "pods.allow_host_path); "
             "spec.initContainers[setup].securityContext.privileged: privileged containers are not "
-            "allowed (set privileges.allow_privileged); "
+            "allowed (set pods.allow_privileged); "
             "spec.containers[app].securityContext.capabilities.add[NET_ADMIN]: capability "
-            "NET_ADMIN is not allowed (add it to privileges.allowed_capabilities)");
+            "NET_ADMIN is not allowed (add it to pods.allowed_capabilities)");
   ASSERT_EQ(result.error().causes().size(), 6u);
   EXPECT_EQ(result.error().causes()[0].field, "spec.hostNetwork");
   EXPECT_EQ(result.error().causes()[5].reason, "FieldValueForbidden");
