@@ -426,6 +426,7 @@ Status PodController::SyncStatus(const Object& virtual_pod, const Object& host_p
   const Object* current = obj::ObjectAt(virtual_pod, {"status"});
   if (current != nullptr && StatusEqual(status, *current)) return Ok();
   const bool becomes_running = Phase(host_pod) == "Running" && Phase(virtual_pod) != "Running";
+  const Clock::TimePoint started = clock_.Now();
   if (auto written = WriteVirtualStatus(virtual_pod, std::move(status)); !written) return written;
   if (becomes_running) {
     std::optional<Clock::TimePoint> seen;
@@ -434,7 +435,9 @@ Status PodController::SyncStatus(const Object& virtual_pod, const Object& host_p
       auto it = twins_.find(key);
       if (it != twins_.end()) seen = std::exchange(it->second.host_running_seen, std::nullopt);
     }
-    if (seen) metrics_->ObserveLatency(PodMetrics::kRunningStage, clock_.Now() - *seen);
+    // The cache can show the twin Running before our handler for that change has run: then the
+    // change was seen no later than this reconcile read it.
+    metrics_->ObserveLatency(PodMetrics::kRunningStage, clock_.Now() - seen.value_or(started));
   }
   return Ok();
 }
