@@ -38,7 +38,19 @@ mkdir -p "$dir/virtual" "$dir/host"
 pids=()
 cleanup() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  local i pid deadline=$((SECONDS + 10))
+  # vkubelet first (it was started last), while the API servers may still answer it.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null; do
+      if [ $SECONDS -ge $deadline ]; then
+        echo "process $pid did not stop within 10s of SIGTERM; killing it" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+        break
+      fi
+      sleep 0.1
+    done
+  done
   wait 2>/dev/null || true
   echo "sandbox stopped"
 }
