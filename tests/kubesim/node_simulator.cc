@@ -678,30 +678,10 @@ void NodeSimulator::Impl::FailScheduling(const Object& pod, std::string key, std
     st.uid = std::string(obj::Uid(pod));
     Event(st, nullptr, false, "Warning", "FailedScheduling", message, "default-scheduler");
   }
-  // The condition, as kube-scheduler writes it: only when it changes, with the transition time
-  // of the status (not of the message).
-  std::string since = FormatTime(Now());
-  if (const auto* conditions = obj::Find(pod, {"status", "conditions"});
-      conditions && conditions->is_array()) {
-    for (const auto& c : conditions->as_array()) {
-      if (!c.is_object() || obj::String(c.as_object(), {"type"}) != "PodScheduled") continue;
-      if (obj::String(c.as_object(), {"status"}) != "False") break;
-      if (obj::String(c.as_object(), {"reason"}) == "Unschedulable" &&
-          obj::String(c.as_object(), {"message"}) == message) {
-        return;
-      }
-      if (auto t = obj::String(c.as_object(), {"lastTransitionTime"}); !t.empty()) {
-        since = std::string(t);
-      }
-    }
-  }
-  json::object condition{{"type", "PodScheduled"},    {"status", "False"},
-                         {"reason", "Unschedulable"}, {"message", message},
-                         {"lastProbeTime", nullptr},  {"lastTransitionTime", since}};
-  const std::string patch = json::serialize(
-      json::object{{"status", {{"conditions", json::array{std::move(condition)}}}}});
+  const auto patch = UnschedulableConditionPatch(pod, message, FormatTime(Now()));
+  if (!patch) return;
   auto r = storage.Patch(*pods, obj::Namespace(pod), obj::Name(pod), PatchKind::kStrategicMerge,
-                         patch, "status", "default-scheduler", false, false);
+                         *patch, "status", "default-scheduler", false, false);
   if (!r) spdlog::debug("node simulator: status of {}: {}", obj::Key(pod), r.error().ToString());
 }
 

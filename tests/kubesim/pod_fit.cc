@@ -170,4 +170,29 @@ std::string UnschedulableMessage(size_t node_count, const std::vector<std::strin
       node_count, joined);
 }
 
+std::optional<std::string> UnschedulableConditionPatch(const Object& pod,
+                                                       const std::string& message,
+                                                       const std::string& now) {
+  std::string since = now;
+  if (const auto* conditions = obj::Find(pod, {"status", "conditions"});
+      conditions != nullptr && conditions->is_array()) {
+    for (const auto& c : conditions->get_array()) {
+      if (!c.is_object() || obj::String(c.get_object(), {"type"}) != "PodScheduled") continue;
+      if (obj::String(c.get_object(), {"status"}) != "False") break;
+      if (obj::String(c.get_object(), {"reason"}) == "Unschedulable" &&
+          obj::String(c.get_object(), {"message"}) == message) {
+        return std::nullopt;
+      }
+      if (auto t = obj::String(c.get_object(), {"lastTransitionTime"}); !t.empty()) {
+        since = std::string(t);
+      }
+    }
+  }
+  json::object condition{{"type", "PodScheduled"},    {"status", "False"},
+                         {"reason", "Unschedulable"}, {"message", message},
+                         {"lastProbeTime", nullptr},  {"lastTransitionTime", since}};
+  return json::serialize(
+      json::object{{"status", {{"conditions", json::array{std::move(condition)}}}}});
+}
+
 }  // namespace vk::kubesim

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,12 @@ std::string NodeMisfit(const Object& pod, const Object& node);
 // 1 node(s) were unschedulable, 2 node(s) didn't match Pod's node affinity/selector.
 // preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
 std::string UnschedulableMessage(size_t node_count, const std::vector<std::string>& misfits);
+
+// The status patch (strategic merge) that sets PodScheduled=False/Unschedulable with `message`,
+// as kube-scheduler writes it: nullopt when the pod already says so; the transition time is kept
+// while the status stays False, else `now`.
+std::optional<std::string> UnschedulableConditionPatch(const Object& pod,
+                                                       const std::string& message,
+                                                       const std::string& now);
 
 }  // namespace vk::kubesim

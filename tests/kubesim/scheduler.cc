@@ -307,30 +307,10 @@ void Scheduler::Impl::FailScheduling(const Object& pod, std::string key, std::st
   unschedulable[std::move(key)] = Unschedulable{std::string(obj::Uid(pod)), std::move(spec)};
   const std::string message = UnschedulableMessage(node_count, misfits);
   Event(pod, "Warning", "FailedScheduling", message);
-  // The condition, as kube-scheduler writes it: only when it changes, keeping the transition
-  // time while the status stays False.
-  std::string since = FormatTime(options.wall_clock());
-  if (const auto* conditions = obj::Find(pod, {"status", "conditions"});
-      conditions != nullptr && conditions->is_array()) {
-    for (const auto& c : conditions->get_array()) {
-      if (!c.is_object() || obj::String(c.get_object(), {"type"}) != "PodScheduled") continue;
-      if (obj::String(c.get_object(), {"status"}) != "False") break;
-      if (obj::String(c.get_object(), {"reason"}) == "Unschedulable" &&
-          obj::String(c.get_object(), {"message"}) == message) {
-        return;
-      }
-      if (auto t = obj::String(c.get_object(), {"lastTransitionTime"}); !t.empty()) {
-        since = std::string(t);
-      }
-    }
-  }
-  json::object condition{{"type", "PodScheduled"},    {"status", "False"},
-                         {"reason", "Unschedulable"}, {"message", message},
-                         {"lastProbeTime", nullptr},  {"lastTransitionTime", since}};
-  const std::string patch = json::serialize(
-      json::object{{"status", {{"conditions", json::array{std::move(condition)}}}}});
+  const auto patch = UnschedulableConditionPatch(pod, message, FormatTime(options.wall_clock()));
+  if (!patch) return;
   auto r = storage.Patch(*pods, obj::Namespace(pod), obj::Name(pod), PatchKind::kStrategicMerge,
-                         patch, "status", options.scheduler_name, false, false);
+                         *patch, "status", options.scheduler_name, false, false);
   if (!r) spdlog::debug("kubesim scheduler: status of {}: {}", obj::Key(pod), r.error().ToString());
 }
 
