@@ -6,8 +6,11 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "hostclient/base/base64.h"
 #include "hostclient/rest_client.h"
@@ -166,18 +169,22 @@ TEST_F(PodControllerTest, RunsAVirtualPodOnTheHostAndReportsItsStatusBack) {
   EXPECT_FALSE(obj::String(*pod, {"status", "podIP"}).empty());
   EXPECT_FALSE(obj::String(*pod, {"status", "startTime"}).empty());
 
-  const std::string metrics = Metrics();
-  EXPECT_NE(metrics.find("vkubelet_pods{state=\"running\"} 1"), std::string::npos) << metrics;
-  EXPECT_NE(
-      metrics.find(
-          "vkubelet_pod_sync_latency_seconds_count{stage=\"virtual_create_to_host_create\"} 1"),
-      std::string::npos)
-      << metrics;
-  EXPECT_NE(
-      metrics.find(
-          "vkubelet_pod_sync_latency_seconds_count{stage=\"host_running_to_virtual_running\"} 1"),
-      std::string::npos)
-      << metrics;
+  // The metrics are updated once the status write has returned to the controller, which can be
+  // after this test already read the Running pod: wait for them rather than read them once.
+  const std::vector<std::string> expected = {
+      "vkubelet_pods{state=\"running\"} 1",
+      "vkubelet_pod_sync_latency_seconds_count{stage=\"virtual_create_to_host_create\"} 1",
+      "vkubelet_pod_sync_latency_seconds_count{stage=\"host_running_to_virtual_running\"} 1"};
+  std::string metrics;
+  const bool all_present = WaitFor(
+      [&] {
+        metrics = Metrics();
+        return std::ranges::all_of(expected, [&](const std::string& line) {
+          return metrics.find(line) != std::string::npos;
+        });
+      },
+      seconds(10));
+  EXPECT_TRUE(all_present) << metrics;
 }
 
 TEST_F(PodControllerTest, IgnoresPodsOfOtherNodes) {
