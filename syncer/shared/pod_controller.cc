@@ -23,6 +23,7 @@ constexpr std::string_view kReasonDenied = "HostPrivilegeDenied";
 constexpr std::string_view kReasonConflict = "HostNameConflict";
 constexpr std::string_view kReasonLost = "HostPodLost";
 constexpr std::string_view kReasonTranslation = "TranslationFailed";
+constexpr std::string_view kReasonEphemeralRejected = "EphemeralContainersRejected";
 constexpr int64_t kDefaultGraceSeconds = 30;
 constexpr std::string_view kHostNameLabel = "kubernetes.io/hostname";
 
@@ -73,6 +74,8 @@ struct PodController::Twin {
   std::optional<Clock::TimePoint> host_running_seen;  // the twin turned Running
   bool created_unseen = false;  // we created the twin; the host cache has not shown it yet
   bool conflict_reported = false;
+  // Ephemeral containers the policy keeps off the host, reported in the virtual pod's status.
+  std::vector<DeniedContainer> denied_ephemeral;
 };
 
 PodController::PodController(hostclient::RestClient& virtual_client,
@@ -417,12 +420,79 @@ Status PodController::SyncRunning(const Object& virtual_pod, const Object& host_
     if (!patched) return tl::unexpected(patched.error());
     metrics_->CountHostWrite("patch");
   }
+  if (!Terminal(host_pod)) {
+    if (auto status = SyncEphemeralContainers(virtual_pod, host_pod, ctx, key); !status) {
+      return status;
+    }
+  }
   return SyncStatus(virtual_pod, host_pod, key);
+}
+
+Status PodController::SyncEphemeralContainers(const Object& virtual_pod, const Object& host_pod,
+                                              const TranslationContext& ctx,
+                                              const std::string& key) {
+  auto ephemeral = TranslateEphemeralContainers(virtual_pod, ctx);
+  if (!ephemeral) return Ok();  // ComputeHostPodPatch reported the same translation error
+  std::vector<DeniedContainer> newly_denied;
+  {
+    std::lock_guard lock(mutex_);
+    std::vector<DeniedContainer>& known = twins_[key].denied_ephemeral;
+    for (const auto& denied : ephemeral->denied) {
+      const bool reported = std::ranges::any_of(
+          known, [&](const DeniedContainer& d) { return d.name == denied.name; });
+      if (!reported) newly_denied.push_back(denied);
+    }
+    known = ephemeral->denied;
+  }
+  for (const auto& denied : newly_denied) {
+    metrics_->CountError("privilege_denied");
+    Event(virtual_pod, "Warning", kReasonDenied,
+          "ephemeral container " + denied.name + " not started: " + denied.message);
+  }
+
+  // The API never removes or changes an ephemeral container: only new names need adding.
+  json::array missing;
+  const json::value* present = obj::Find(host_pod, {"spec", "ephemeralContainers"});
+  for (const auto& container : ephemeral->allowed) {
+    const std::string_view name = obj::String(container.get_object(), {"name"});
+    const bool on_host =
+        present != nullptr && present->is_array() &&
+        std::ranges::any_of(present->get_array(), [&](const json::value& c) {
+          return c.is_object() && obj::String(c.get_object(), {"name"}) == name;
+        });
+    if (!on_host) missing.push_back(container);
+  }
+  if (missing.empty()) return Ok();
+  Object patch;
+  obj::EnsureObject(patch, {"spec"})["ephemeralContainers"] = std::move(missing);
+  auto patched = host_client_.Patch(Pods(), ctx.host_namespace, obj::Name(host_pod),
+                                    hostclient::PatchType::kStrategicMerge, obj::Serialize(patch), {},
+                                    "ephemeralcontainers");
+  if (!patched) {
+    if (patched.error().code() == ErrorCode::kInvalid ||
+        patched.error().code() == ErrorCode::kForbidden) {
+      // The same containers would be refused again: say so where the user looks, then wait for
+      // the pod to change.
+      metrics_->CountError("ephemeral_rejected");
+      Event(virtual_pod, "Warning", kReasonEphemeralRejected,
+            "the host refused the ephemeral containers: " + patched.error().message());
+      return Ok();
+    }
+    return tl::unexpected(patched.error());
+  }
+  metrics_->CountHostWrite("ephemeral_containers");
+  return Ok();
 }
 
 Status PodController::SyncStatus(const Object& virtual_pod, const Object& host_pod,
                                  const std::string& key) {
   Object status = TranslateStatusBack(host_pod, virtual_pod, options_.status);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = twins_.find(key); it != twins_.end()) {
+      ReportDeniedEphemeralContainers(status, it->second.denied_ephemeral);
+    }
+  }
   const Object* current = obj::ObjectAt(virtual_pod, {"status"});
   if (current != nullptr && StatusEqual(status, *current)) return Ok();
   const bool becomes_running = Phase(host_pod) == "Running" && Phase(virtual_pod) != "Running";

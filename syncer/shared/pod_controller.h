@@ -118,6 +118,10 @@ class PodController {
   Status CreateTwin(const Object& virtual_pod, const std::string& key);
   Status SyncRunning(const Object& virtual_pod, const Object& host_pod, const std::string& key);
   Status SyncStatus(const Object& virtual_pod, const Object& host_pod, const std::string& key);
+  // Adds the virtual pod's new ephemeral containers (kubectl debug) to the running twin through
+  // its ephemeralcontainers subresource; those the policy denies get an event and a waiting status.
+  Status SyncEphemeralContainers(const Object& virtual_pod, const Object& host_pod,
+                                 const TranslationContext& ctx, const std::string& key);
   Status SyncDeletion(const Object& virtual_pod, const ObjectPtr& host_pod, const std::string& key);
   Status MirrorHostDeletion(const Object& virtual_pod, const Object& host_pod);
   Status HandleLostTwin(const Object& virtual_pod, const std::string& key);

@@ -123,6 +123,33 @@ Object TranslateStatusBack(const Object& host_pod, const Object& virtual_pod,
   return status;
 }
 
+void ReportDeniedEphemeralContainers(Object& status, const std::vector<DeniedContainer>& denied) {
+  if (denied.empty()) return;
+  json::value& listed = status["ephemeralContainerStatuses"];
+  if (!listed.is_array()) listed = json::array();
+  json::array& statuses = listed.get_array();
+  for (const auto& container : denied) {
+    const bool present = std::ranges::any_of(statuses, [&](const json::value& s) {
+      return s.is_object() && obj::String(s.get_object(), {"name"}) == container.name;
+    });
+    if (present) continue;
+    Object waiting;
+    waiting["reason"] = "HostPrivilegeDenied";
+    waiting["message"] = container.message;
+    Object state;
+    state["waiting"] = std::move(waiting);
+    Object entry;
+    entry["name"] = container.name;
+    entry["image"] = container.image;
+    entry["imageID"] = "";
+    entry["ready"] = false;
+    entry["restartCount"] = 0;
+    entry["state"] = std::move(state);
+    entry["lastState"] = Object{};
+    statuses.push_back(std::move(entry));
+  }
+}
+
 bool StatusEqual(const Object& a, const Object& b) { return a == b; }
 
 }  // namespace vk::syncer::shared

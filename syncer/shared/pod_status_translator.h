@@ -1,8 +1,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "hostclient/base/object.h"
+#include "syncer/shared/pod_translator.h"
 
 namespace vk::syncer::shared {
 
@@ -30,6 +32,11 @@ struct StatusContext {
 //    carries none.
 Object TranslateStatusBack(const Object& host_pod, const Object& virtual_pod,
                            const StatusContext& ctx);
+
+// Gives each denied ephemeral container that has no status yet (the host never saw it) a waiting
+// status with reason HostPrivilegeDenied and the denial as message, as the kubelet reports a
+// container it cannot create, so that `kubectl debug` and `kubectl describe` show why.
+void ReportDeniedEphemeralContainers(Object& status, const std::vector<DeniedContainer>& denied);
 
 // Whether two pod statuses are the same, to skip no-op status writes. Key order does not matter.
 bool StatusEqual(const Object& a, const Object& b);

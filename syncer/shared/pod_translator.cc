@@ -222,6 +222,10 @@ class PrivilegeChecker {
     }
   }
 
+  void CheckEphemeralContainer(const Object& container) {
+    CheckContainer("ephemeralContainers", container);
+  }
+
   bool ok() const { return messages_.empty(); }
 
   Error ToError() const {
@@ -494,7 +498,11 @@ std::string TranslationContext::HostObjectName(std::string_view ns, std::string_
   return HostName(cluster, ns, name);
 }
 
-Result<Object> TranslatePod(const Object& virtual_pod, const TranslationContext& ctx) {
+namespace {
+
+// TranslatePod without dropping spec.ephemeralContainers: those are translated like the other
+// containers, for TranslateEphemeralContainers. Their privileges are not judged here.
+Result<Object> BuildHostPod(const Object& virtual_pod, const TranslationContext& ctx) {
   const std::string_view kind = obj::Kind(virtual_pod);
   if (!kind.empty() && kind != "Pod") {
     return MakeError(ErrorCode::kInvalid, "translate pod: object is a " + std::string(kind));
@@ -566,8 +574,6 @@ Result<Object> TranslatePod(const Object& virtual_pod, const TranslationContext&
   spec.erase("serviceAccount");
   spec["automountServiceAccountToken"] = false;
   spec["enableServiceLinks"] = false;
-  // Forbidden on create; added later through the ephemeralcontainers subresource.
-  spec.erase("ephemeralContainers");
   // Nobody sets the gates' conditions on the host; TranslateStatusBack applies them instead.
   spec.erase("readinessGates");
 
@@ -591,7 +597,7 @@ Result<Object> TranslatePod(const Object& virtual_pod, const TranslationContext&
 
   if (!ctx.api_server_host.empty()) {
     const auto vars = KubernetesServiceEnv(ctx);
-    for (auto list : {"initContainers", "containers"}) {
+    for (auto list : {"initContainers", "containers", "ephemeralContainers"}) {
       json::array* containers = ArrayField(spec, list);
       if (containers == nullptr) continue;
       for (auto& container : *containers) {
@@ -600,6 +606,41 @@ Result<Object> TranslatePod(const Object& virtual_pod, const TranslationContext&
     }
   }
   return host;
+}
+
+}  // namespace
+
+Result<Object> TranslatePod(const Object& virtual_pod, const TranslationContext& ctx) {
+  auto host = BuildHostPod(virtual_pod, ctx);
+  if (!host) return host;
+  // Forbidden on create; added later through the ephemeralcontainers subresource.
+  (*host)["spec"].get_object().erase("ephemeralContainers");
+  return host;
+}
+
+Result<EphemeralContainers> TranslateEphemeralContainers(const Object& virtual_pod,
+                                                         const TranslationContext& ctx) {
+  EphemeralContainers out;
+  const json::value* listed = obj::Find(virtual_pod, {"spec", "ephemeralContainers"});
+  if (listed == nullptr || !listed->is_array() || listed->get_array().empty()) return out;
+  auto host = BuildHostPod(virtual_pod, ctx);
+  if (!host) return tl::unexpected(host.error());
+  const json::value* translated = obj::Find(*host, {"spec", "ephemeralContainers"});
+  if (translated == nullptr || !translated->is_array()) return out;
+  for (const auto& container : translated->get_array()) {
+    if (!container.is_object()) continue;
+    PrivilegeChecker checker(ctx.privileges);
+    checker.CheckEphemeralContainer(container.get_object());
+    if (checker.ok()) {
+      out.allowed.push_back(container);
+    } else {
+      out.denied.push_back(
+          DeniedContainer{std::string(StringField(container.get_object(), "name")),
+                          std::string(StringField(container.get_object(), "image")),
+                          checker.ToError().message()});
+    }
+  }
+  return out;
 }
 
 PodReferences CollectReferences(const Object& virtual_pod) {

@@ -104,6 +104,24 @@ struct PodReferences {
 // policy denies; kInvalid when the pod is not a pod or needs a token Secret that is not configured.
 Result<Object> TranslatePod(const Object& virtual_pod, const TranslationContext& ctx);
 
+// An ephemeral container the privilege policy keeps off the host.
+struct DeniedContainer {
+  std::string name;
+  std::string image;
+  std::string message;  // each denied field and the setting that would allow it
+};
+
+// The virtual pod's ephemeral containers as the host twin's ephemeralcontainers subresource takes
+// them: references, downward-API paths and KUBERNETES_* env rewritten as TranslatePod does for the
+// other containers; those asking for privileges the policy denies are listed apart instead.
+struct EphemeralContainers {
+  boost::json::array allowed;
+  std::vector<DeniedContainer> denied;
+};
+// Errors are TranslatePod's for the pod as a whole.
+Result<EphemeralContainers> TranslateEphemeralContainers(const Object& virtual_pod,
+                                                         const TranslationContext& ctx);
+
 // The references TranslatePod rewrites, except those the token Secret serves (kube-root-ca.crt in
 // the service-account volume).
 PodReferences CollectReferences(const Object& virtual_pod);

@@ -488,5 +488,68 @@ TEST_F(PodControllerTest, UpdatesReachTheTwin) {
       seconds(10)));
 }
 
+TEST_F(PodControllerTest, EphemeralContainersReachTheRunningTwin) {
+  StartController();
+  ASSERT_TRUE(virtual_client_->Create(Pods(), "default", SimplePod("default", "dbg")));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto pod = VirtualPod("default", "dbg");
+        return pod && obj::String(*pod, {"status", "phase"}) == "Running";
+      },
+      seconds(10)));
+  // `kubectl debug`: one allowed container and one that asks for a privilege the policy denies.
+  auto debugged = virtual_client_->Patch(
+      Pods(), "default", "dbg", hostclient::PatchType::kStrategicMerge,
+      R"({"spec":{"ephemeralContainers":[
+          {"name":"debugger","image":"busybox","targetContainerName":"app","stdin":true},
+          {"name":"root","image":"busybox","securityContext":{"privileged":true}}]}})",
+      {}, "ephemeralcontainers");
+  ASSERT_TRUE(debugged) << debugged.error().ToString();
+
+  auto status_of = [&](const Object& pod, std::string_view name) -> const Object* {
+    const auto* statuses = obj::Find(pod, {"status", "ephemeralContainerStatuses"});
+    if (statuses == nullptr || !statuses->is_array()) return nullptr;
+    for (const auto& s : statuses->as_array()) {
+      if (s.is_object() && obj::String(s.as_object(), {"name"}) == name) return &s.as_object();
+    }
+    return nullptr;
+  };
+  Object pod;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto fetched = VirtualPod("default", "dbg");
+        if (!fetched) return false;
+        pod = *fetched;
+        const Object* debugger = status_of(pod, "debugger");
+        const Object* root = status_of(pod, "root");
+        return debugger != nullptr && obj::Find(*debugger, {"state", "running"}) != nullptr &&
+               root != nullptr;
+      },
+      seconds(10)))
+      << obj::Serialize(pod);
+  EXPECT_EQ(obj::String(*status_of(pod, "root"), {"state", "waiting", "reason"}),
+            "HostPrivilegeDenied");
+  EXPECT_EQ(obj::String(pod, {"status", "phase"}), "Running") << "the pod itself keeps running";
+
+  auto twin = Twin("default", "dbg");
+  ASSERT_TRUE(twin);
+  const auto& on_host = obj::Find(*twin, {"spec", "ephemeralContainers"})->as_array();
+  ASSERT_EQ(on_host.size(), 1u) << "the denied container never reaches the host";
+  EXPECT_EQ(obj::String(on_host[0].as_object(), {"name"}), "debugger");
+  EXPECT_EQ(obj::String(on_host[0].as_object(), {"targetContainerName"}), "app");
+
+  size_t denied_events = 0;
+  for (const auto& event : Events()) {
+    if (event.object == "default/dbg" && event.reason == "HostPrivilegeDenied") {
+      ++denied_events;
+      EXPECT_NE(event.message.find("ephemeral container root not started: "
+                                   "spec.ephemeralContainers[root].securityContext.privileged"),
+                std::string::npos)
+          << event.message;
+    }
+  }
+  EXPECT_EQ(denied_events, 1u);
+}
+
 }  // namespace
 }  // namespace vk::syncer::shared

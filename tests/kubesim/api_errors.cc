@@ -171,6 +171,10 @@ ErrorCause FieldDuplicate(std::string field, std::string_view value_repr) {
   return {"FieldValueDuplicate", "Duplicate value: " + std::string(value_repr), std::move(field)};
 }
 
+ErrorCause FieldNotFound(std::string field, std::string_view value_repr) {
+  return {"FieldValueNotFound", "Not found: " + std::string(value_repr), std::move(field)};
+}
+
 ErrorCause FieldTooLong(std::string field, std::string_view detail) {
   return {"FieldValueTooLong", WithDetail("Too long", detail), std::move(field)};
 }

@@ -29,6 +29,7 @@ ErrorCause FieldForbidden(std::string field, std::string_view detail);
 ErrorCause FieldNotSupported(std::string field, std::string_view value_repr,
                              const std::vector<std::string>& supported);
 ErrorCause FieldDuplicate(std::string field, std::string_view value_repr);
+ErrorCause FieldNotFound(std::string field, std::string_view value_repr);
 ErrorCause FieldTooLong(std::string field, std::string_view detail);
 
 // `pods "x" not found` (404 NotFound).

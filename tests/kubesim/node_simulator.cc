@@ -33,6 +33,7 @@ constexpr int64_t kLeaseDurationSeconds = 40;
 enum class State { kWaiting, kRunning, kTerminated };
 
 struct ContainerSim {
+  std::string_view spec_list;  // "containers", "initContainers" or "ephemeralContainers"
   std::string name;
   std::string image;
   ImageBehavior behavior;
@@ -67,6 +68,7 @@ struct PodSim {
   ObjectPtr latest;
   std::vector<ContainerSim> init;
   std::vector<ContainerSim> containers;
+  std::vector<ContainerSim> ephemeral;  // started as they are added, never restarted
   std::string ip;
   WallTime start_time{};
   bool started = false;
@@ -78,6 +80,12 @@ struct PodSim {
   std::string message;
   std::vector<ConditionSim> conditions;
 };
+
+std::vector<ContainerSim>& ContainersOf(PodSim& st, std::string_view spec_list) {
+  if (spec_list == "initContainers") return st.init;
+  if (spec_list == "ephemeralContainers") return st.ephemeral;
+  return st.containers;
+}
 
 std::string MicroTime(WallTime t) {
   std::string whole = FormatTime(t);
@@ -232,8 +240,9 @@ struct NodeSimulator::Impl {
   void Forget(const std::string& key);
   void StartPod(PodSim& st);
   void StartContainer(PodSim& st, ContainerSim& c, bool init, bool restart);
-  void PullFailed(PodSim& st, ContainerSim& c, bool init);
-  void Exit(PodSim& st, size_t index, uint64_t instance);
+  void StartEphemeralContainers(PodSim& st);
+  void PullFailed(PodSim& st, ContainerSim& c);
+  void Exit(PodSim& st, std::string_view spec_list, size_t index, uint64_t instance);
   void Restart(PodSim& st, size_t index, uint64_t instance);
   void BeginDeletion(PodSim& st);
   void StopContainers(PodSim& st);
@@ -244,7 +253,7 @@ struct NodeSimulator::Impl {
   json::object ContainerStatus(const PodSim& st, const ContainerSim& c) const;
   void SetCondition(PodSim& st, std::string_view type, bool status);
   bool WriteStatus(PodSim& st);
-  void Event(const PodSim& st, const ContainerSim* c, bool init, std::string_view type,
+  void Event(const PodSim& st, const ContainerSim* c, std::string_view type,
              std::string_view reason, std::string message, std::string_view component = "kubelet");
   std::string AllocateIp();
   void ReleaseIp(const std::string& ip);
@@ -660,7 +669,7 @@ void NodeSimulator::Impl::MaybeSchedule(const Object& pod, bool retry) {
     st.name = std::string(obj::Name(pod));
     st.uid = std::string(obj::Uid(pod));
     st.node = *node;
-    Event(st, nullptr, false, "Normal", "Scheduled",
+    Event(st, nullptr, "Normal", "Scheduled",
           fmt::format("Successfully assigned {}/{} to {}", st.ns, st.name, *node),
           "default-scheduler");
   }
@@ -676,7 +685,7 @@ void NodeSimulator::Impl::FailScheduling(const Object& pod, std::string key, std
     st.ns = std::string(obj::Namespace(pod));
     st.name = std::string(obj::Name(pod));
     st.uid = std::string(obj::Uid(pod));
-    Event(st, nullptr, false, "Warning", "FailedScheduling", message, "default-scheduler");
+    Event(st, nullptr, "Warning", "FailedScheduling", message, "default-scheduler");
   }
   const auto patch = UnschedulableConditionPatch(pod, message, FormatTime(Now()));
   if (!patch) return;
@@ -696,7 +705,11 @@ void NodeSimulator::Impl::Track(const ObjectPtr& object) {
   if (it != pod_map.end()) {
     PodSim& st = *it->second;
     st.latest = object;
-    if (obj::IsBeingDeleted(pod) && !st.terminating) BeginDeletion(st);
+    if (obj::IsBeingDeleted(pod) && !st.terminating) {
+      BeginDeletion(st);
+    } else {
+      StartEphemeralContainers(st);
+    }
     return;
   }
   auto st = std::make_unique<PodSim>();
@@ -718,6 +731,7 @@ void NodeSimulator::Impl::Track(const ObjectPtr& object) {
     for (const auto& v : list->as_array()) {
       if (!v.is_object()) continue;
       ContainerSim c;
+      c.spec_list = field;
       c.name = std::string(obj::String(v.as_object(), {"name"}));
       c.image = std::string(obj::String(v.as_object(), {"image"}));
       c.behavior = ParseImageBehavior(c.image);
@@ -767,7 +781,7 @@ void NodeSimulator::Impl::StartPod(PodSim& st) {
   st.init_done = true;
   for (auto& c : st.init) {
     if (c.behavior.fail_pull) {
-      PullFailed(st, c, true);
+      PullFailed(st, c);
       st.init_done = false;
       break;
     }
@@ -778,13 +792,47 @@ void NodeSimulator::Impl::StartPod(PodSim& st) {
   if (st.init_done) {
     for (auto& c : st.containers) {
       if (c.behavior.fail_pull) {
-        PullFailed(st, c, false);
+        PullFailed(st, c);
       } else {
         StartContainer(st, c, false, false);
       }
     }
   }
   if (WriteStatus(st)) ++stats.pods_started;
+  StartEphemeralContainers(st);
+}
+
+void NodeSimulator::Impl::StartEphemeralContainers(PodSim& st) {
+  if (!st.started || st.terminating || st.stopped || st.evicted) return;
+  const auto* list = obj::Find(*st.latest, {"spec", "ephemeralContainers"});
+  if (list == nullptr || !list->is_array()) return;
+  const size_t known = st.ephemeral.size();
+  for (const auto& v : list->as_array()) {
+    if (!v.is_object()) continue;
+    std::string name(obj::String(v.as_object(), {"name"}));
+    if (std::any_of(st.ephemeral.begin(), st.ephemeral.end(),
+                    [&](const ContainerSim& c) { return c.name == name; })) {
+      continue;
+    }
+    ContainerSim c;
+    c.spec_list = "ephemeralContainers";
+    c.name = std::move(name);
+    c.image = std::string(obj::String(v.as_object(), {"image"}));
+    c.behavior = ParseImageBehavior(c.image);
+    logs->AddEphemeralContainer(st.ns, st.name, c.name);
+    st.ephemeral.push_back(std::move(c));
+  }
+  if (st.ephemeral.size() == known) return;
+  // Indexes, not references: starting one may schedule timers that look the container up again.
+  for (size_t i = known; i < st.ephemeral.size(); ++i) {
+    ContainerSim& c = st.ephemeral[i];
+    if (c.behavior.fail_pull) {
+      PullFailed(st, c);
+    } else {
+      StartContainer(st, c, false, false);
+    }
+  }
+  WriteStatus(st);
 }
 
 void NodeSimulator::Impl::StartContainer(PodSim& st, ContainerSim& c, bool init, bool restart) {
@@ -801,40 +849,43 @@ void NodeSimulator::Impl::StartContainer(PodSim& st, ContainerSim& c, bool init,
                restart ? fmt::format("{} {} started (restart {})", st.name, c.name, c.restart_count)
                        : fmt::format("{} {} started", st.name, c.name));
   if (options.emit_events) {
-    Event(st, &c, init, "Normal", "Pulled",
+    Event(st, &c, "Normal", "Pulled",
           fmt::format("Container image \"{}\" already present on machine", c.image));
-    Event(st, &c, init, "Normal", "Created", fmt::format("Created container {}", c.name));
-    Event(st, &c, init, "Normal", "Started", fmt::format("Started container {}", c.name));
+    Event(st, &c, "Normal", "Created", fmt::format("Created container {}", c.name));
+    Event(st, &c, "Normal", "Started", fmt::format("Started container {}", c.name));
   }
   if (!init && c.behavior.exit_after) {
-    const size_t index = static_cast<size_t>(&c - st.containers.data());
-    AddPodTimer(st, *c.behavior.exit_after,
-                [this, index, instance = c.instance](PodSim& p) { Exit(p, index, instance); });
+    const std::string_view list = c.spec_list;
+    const size_t index = static_cast<size_t>(&c - ContainersOf(st, list).data());
+    AddPodTimer(st, *c.behavior.exit_after, [this, list, index, instance = c.instance](PodSim& p) {
+      Exit(p, list, index, instance);
+    });
   }
 }
 
-void NodeSimulator::Impl::PullFailed(PodSim& st, ContainerSim& c, bool init) {
+void NodeSimulator::Impl::PullFailed(PodSim& st, ContainerSim& c) {
   c.state = State::kWaiting;
   c.waiting_reason = "ErrImagePull";
   c.waiting_message = fmt::format(
       "failed to pull and unpack image \"{}\": not found (kubesim fail-pull image)", c.image);
   if (options.emit_events) {
-    Event(st, &c, init, "Normal", "Pulling", fmt::format("Pulling image \"{}\"", c.image));
-    Event(st, &c, init, "Warning", "Failed",
+    Event(st, &c, "Normal", "Pulling", fmt::format("Pulling image \"{}\"", c.image));
+    Event(st, &c, "Warning", "Failed",
           fmt::format("Failed to pull image \"{}\": {}", c.image, c.waiting_message));
-    Event(st, &c, init, "Warning", "Failed", "Error: ErrImagePull");
+    Event(st, &c, "Warning", "Failed", "Error: ErrImagePull");
   }
-  const size_t index = static_cast<size_t>(&c - (init ? st.init.data() : st.containers.data()));
-  AddPodTimer(st, options.pull_backoff, [this, init, index](PodSim& p) {
-    auto& list = init ? p.init : p.containers;
+  const std::string_view spec_list = c.spec_list;
+  const size_t index = static_cast<size_t>(&c - ContainersOf(st, spec_list).data());
+  AddPodTimer(st, options.pull_backoff, [this, spec_list, index](PodSim& p) {
+    auto& list = ContainersOf(p, spec_list);
     if (index >= list.size() || p.terminating || p.evicted) return;
     ContainerSim& c = list[index];
     if (c.state != State::kWaiting || c.waiting_reason != "ErrImagePull") return;
     c.waiting_reason = "ImagePullBackOff";
     c.waiting_message = fmt::format("Back-off pulling image \"{}\"", c.image);
     if (options.emit_events) {
-      Event(p, &c, init, "Normal", "BackOff", c.waiting_message);
-      Event(p, &c, init, "Warning", "Failed", "Error: ImagePullBackOff");
+      Event(p, &c, "Normal", "BackOff", c.waiting_message);
+      Event(p, &c, "Warning", "Failed", "Error: ImagePullBackOff");
     }
     WriteStatus(p);
   });
@@ -851,14 +902,18 @@ void NodeSimulator::Impl::Terminate(PodSim& st, ContainerSim& c, int code,
   logs->EndContainer(st.ns, st.name, c.name);
 }
 
-void NodeSimulator::Impl::Exit(PodSim& st, size_t index, uint64_t instance) {
-  if (index >= st.containers.size() || st.terminating || st.evicted) return;
-  ContainerSim& c = st.containers[index];
+void NodeSimulator::Impl::Exit(PodSim& st, std::string_view spec_list, size_t index,
+                               uint64_t instance) {
+  std::vector<ContainerSim>& list = ContainersOf(st, spec_list);
+  if (index >= list.size() || st.terminating || st.evicted) return;
+  ContainerSim& c = list[index];
   if (c.state != State::kRunning || c.instance != instance) return;
   const int code = c.behavior.exit_code;
   Terminate(st, c, code, code == 0 ? "Completed" : "Error");
+  // Ephemeral containers are never restarted, whatever the pod's restartPolicy.
   const bool restart =
-      st.restart_policy == "Always" || (st.restart_policy == "OnFailure" && code != 0);
+      &list == &st.containers &&
+      (st.restart_policy == "Always" || (st.restart_policy == "OnFailure" && code != 0));
   if (restart) {
     c.last_state =
         json::object{{"terminated", ContainerStatus(st, c).at("state").at("terminated")}};
@@ -871,7 +926,7 @@ void NodeSimulator::Impl::Exit(PodSim& st, size_t index, uint64_t instance) {
           fmt::format("back-off {}ms restarting failed container={} pod={}_{}({})",
                       options.restart_delay.count(), c.name, st.name, st.ns, st.uid);
       if (options.emit_events) {
-        Event(st, &c, false, "Warning", "BackOff",
+        Event(st, &c, "Warning", "BackOff",
               fmt::format("Back-off restarting failed container {} in pod {}_{}({})", c.name,
                           st.name, st.ns, st.uid));
       }
@@ -910,9 +965,11 @@ void NodeSimulator::Impl::BeginDeletion(PodSim& st) {
                : std::chrono::milliseconds(static_cast<int64_t>(
                      static_cast<double>(grace_ms.count()) * options.deletion_grace_fraction));
   if (options.emit_events) {
-    for (const auto& c : st.containers) {
-      if (c.state == State::kRunning) {
-        Event(st, &c, false, "Normal", "Killing", fmt::format("Stopping container {}", c.name));
+    for (const auto* list : {&st.containers, &st.ephemeral}) {
+      for (const auto& c : *list) {
+        if (c.state == State::kRunning) {
+          Event(st, &c, "Normal", "Killing", fmt::format("Stopping container {}", c.name));
+        }
       }
     }
   }
@@ -922,7 +979,8 @@ void NodeSimulator::Impl::BeginDeletion(PodSim& st) {
 void NodeSimulator::Impl::StopContainers(PodSim& st) {
   if (!st.stopped) {
     st.stopped = true;
-    for (auto& c : st.containers) {
+    for (auto* list : {&st.containers, &st.ephemeral}) {
+     for (auto& c : *list) {
       if (c.state != State::kRunning) continue;
       if (c.behavior.ignore_sigterm) {
         logs->Append(st.ns, st.name, c.name,
@@ -933,6 +991,7 @@ void NodeSimulator::Impl::StopContainers(PodSim& st) {
                      fmt::format("{} {} received SIGTERM", st.name, c.name));
         Terminate(st, c, 0, "Completed");
       }
+     }
     }
     WriteStatus(st);
   }
@@ -957,10 +1016,12 @@ Status NodeSimulator::Impl::EvictPod(const std::string& key, std::string_view re
   st.evicted = true;
   st.reason = "Evicted";
   st.message = fmt::format("The node was low on resource: {}. ", resource);
-  for (auto& c : st.containers) {
-    if (c.state == State::kRunning) Terminate(st, c, 137, "Error");
+  for (auto* list : {&st.containers, &st.ephemeral}) {
+    for (auto& c : *list) {
+      if (c.state == State::kRunning) Terminate(st, c, 137, "Error");
+    }
   }
-  if (options.emit_events) Event(st, nullptr, false, "Warning", "Evicted", st.message);
+  if (options.emit_events) Event(st, nullptr, "Warning", "Evicted", st.message);
   if (!WriteStatus(st)) {
     return MakeError(ErrorCode::kInternal, "node simulator could not write " + key + "'s status");
   }
@@ -1001,7 +1062,9 @@ json::object NodeSimulator::Impl::ContainerStatus(const PodSim& st, const Contai
   s["imageID"] = c.ever_started ? ImageId(c.image) : "";
   if (!c.container_id.empty()) s["containerID"] = c.container_id;
   const bool running = c.state == State::kRunning;
-  s["ready"] = running;
+  // Ephemeral containers have no probes and never count towards readiness: the kubelet reports
+  // them not ready.
+  s["ready"] = running && c.spec_list != "ephemeralContainers";
   s["started"] = running;
   s["restartCount"] = c.restart_count;
   json::object state;
@@ -1103,6 +1166,11 @@ json::object NodeSimulator::Impl::BuildStatus(PodSim& st) {
     for (const auto& c : st.init) init.push_back(ContainerStatus(st, c));
     status["initContainerStatuses"] = std::move(init);
   }
+  if (!st.ephemeral.empty()) {
+    json::array ephemeral;
+    for (const auto& c : st.ephemeral) ephemeral.push_back(ContainerStatus(st, c));
+    status["ephemeralContainerStatuses"] = std::move(ephemeral);
+  }
   return status;
 }
 
@@ -1124,8 +1192,7 @@ bool NodeSimulator::Impl::WriteStatus(PodSim& st) {
   return true;
 }
 
-void NodeSimulator::Impl::Event(const PodSim& st, const ContainerSim* c, bool init,
-                                std::string_view type, std::string_view reason, std::string message,
+void NodeSimulator::Impl::Event(const PodSim& st, const ContainerSim* c, std::string_view type, std::string_view reason, std::string message,
                                 std::string_view component) {
   const WallTime now = Now();
   const std::string ts = FormatTime(now);
@@ -1135,8 +1202,7 @@ void NodeSimulator::Impl::Event(const PodSim& st, const ContainerSim* c, bool in
                         {"uid", st.uid},
                         {"apiVersion", "v1"}};
   if (c != nullptr) {
-    involved["fieldPath"] =
-        fmt::format("{}{{{}}}", init ? "spec.initContainers" : "spec.containers", c->name);
+    involved["fieldPath"] = fmt::format("spec.{}{{{}}}", c->spec_list, c->name);
   }
   const auto nanos =
       std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();

@@ -126,6 +126,10 @@ std::vector<ErrorCause> ValidatePodCreate(const Object& pod) {
       }
     }
   }
+  if (const json::array* ephemeral = ArrayAt(*spec, "ephemeralContainers");
+      ephemeral != nullptr && !ephemeral->empty()) {
+    errs.push_back(FieldForbidden("spec.ephemeralContainers", "cannot be set on create"));
+  }
   CheckSupported(*spec, "restartPolicy", {"Always", "OnFailure", "Never"}, errs);
   CheckSupported(*spec, "dnsPolicy", {"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"},
                  errs);
@@ -226,6 +230,76 @@ std::vector<ErrorCause> ValidatePodUpdate(const Object& updated, const Object& o
               (b != nullptr ? json::serialize(*b) : "<unset>");
     }
     errs.push_back(FieldForbidden("spec", std::string(kUpdatableFields) + diff));
+  }
+  return errs;
+}
+
+std::vector<ErrorCause> ValidateEphemeralContainersUpdate(const Object& updated, const Object& old) {
+  std::vector<ErrorCause> errs;
+  static const Object kEmpty;
+  const Object* new_spec_ptr = obj::ObjectAt(updated, {"spec"});
+  const Object* old_spec_ptr = obj::ObjectAt(old, {"spec"});
+  const Object& new_spec = new_spec_ptr != nullptr ? *new_spec_ptr : kEmpty;
+  const Object& old_spec = old_spec_ptr != nullptr ? *old_spec_ptr : kEmpty;
+  static const json::array kNone;
+  const json::array* new_list = ArrayAt(new_spec, "ephemeralContainers");
+  const json::array& added = new_list != nullptr ? *new_list : kNone;
+
+  // Existing ephemeral containers stay exactly as they are.
+  if (const json::array* old_list = ArrayAt(old_spec, "ephemeralContainers")) {
+    for (const auto& before : *old_list) {
+      const auto* before_object = before.if_object();
+      if (before_object == nullptr) continue;
+      const std::string name(obj::String(*before_object, {"name"}));
+      auto now = std::find_if(added.begin(), added.end(), [&](const json::value& c) {
+        return c.is_object() && obj::String(c.get_object(), {"name"}) == name;
+      });
+      if (now == added.end()) {
+        errs.push_back(FieldForbidden("spec.ephemeralContainers",
+                                      "existing ephemeral containers " + GoQuote(name) +
+                                          " may not be removed"));
+      } else if (*now != before) {
+        errs.push_back(FieldForbidden(
+            "spec.ephemeralContainers",
+            "existing ephemeral containers " + GoQuote(name) + " may not be changed"));
+      }
+    }
+  }
+
+  std::set<std::string> names;
+  std::set<std::string> targets;
+  for (const char* list : {"initContainers", "containers"}) {
+    if (const json::array* items = ArrayAt(new_spec, list)) {
+      for (const auto& c : *items) {
+        if (!c.is_object()) continue;
+        names.emplace(obj::String(c.get_object(), {"name"}));
+        if (std::string_view(list) == "containers") {
+          targets.emplace(obj::String(c.get_object(), {"name"}));
+        }
+      }
+    }
+  }
+  ValidateContainers(new_spec, "ephemeralContainers", false, names, errs);
+  for (size_t i = 0; i < added.size(); ++i) {
+    const auto* c = added[i].if_object();
+    if (c == nullptr) continue;
+    const std::string at = Index("spec.ephemeralContainers", i);
+    // Ephemeral containers run once, unmanaged: nothing may route to, probe or restart them.
+    for (const char* field : {"ports", "livenessProbe", "readinessProbe", "startupProbe",
+                              "lifecycle", "resizePolicy", "restartPolicy"}) {
+      if (c->contains(field)) {
+        errs.push_back(FieldForbidden(at + "." + field, "cannot be set for an Ephemeral Container"));
+      }
+    }
+    if (const Object* resources = obj::ObjectAt(*c, {"resources"});
+        resources != nullptr && !resources->empty()) {
+      errs.push_back(
+          FieldForbidden(at + ".resources", "cannot be set for an Ephemeral Container"));
+    }
+    const std::string_view target = obj::String(*c, {"targetContainerName"});
+    if (!target.empty() && targets.count(std::string(target)) == 0) {
+      errs.push_back(FieldNotFound(at + ".targetContainerName", GoQuote(target)));
+    }
   }
   return errs;
 }

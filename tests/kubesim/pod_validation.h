@@ -10,7 +10,7 @@
 namespace vk::kubesim {
 
 // Containers present, named (DNS labels, unique across containers and initContainers), with an
-// image; volume names unique; restartPolicy and dnsPolicy among the supported values.
+// image; no ephemeral containers (they are added through their subresource); volume names unique; restartPolicy and dnsPolicy among the supported values.
 std::vector<ErrorCause> ValidatePodCreate(const Object& pod);
 
 // An update may change only spec.containers[*].image, spec.initContainers[*].image,
@@ -20,5 +20,11 @@ std::vector<ErrorCause> ValidatePodCreate(const Object& pod);
 // `spec: Forbidden: pod updates may not change fields other than ...` with a list of the
 // changed fields. spec.nodeName is set through the binding subresource only.
 std::vector<ErrorCause> ValidatePodUpdate(const Object& updated, const Object& old);
+
+// A write to the pods/ephemeralcontainers subresource (`updated` is the old pod with the new
+// spec.ephemeralContainers): existing ephemeral containers may be neither removed nor changed; new
+// ones need a unique DNS-label name and an image, may not set ports, probes, lifecycle, resources,
+// resizePolicy or restartPolicy, and a targetContainerName must name one of the pod's containers.
+std::vector<ErrorCause> ValidateEphemeralContainersUpdate(const Object& updated, const Object& old);
 
 }  // namespace vk::kubesim

@@ -513,14 +513,15 @@ HandlerResult RequestHandler::Subresource(const PreparedRequest& p, const Resour
   if (sub == nullptr) return Fail(ResourceNotFound());
   if (!Contains(sub->verbs, info.verb)) return Fail(MethodNotAllowed());
   const std::string& name = sub->name;
-  if (name == "status") {
+  if (name == "status" || name == "ephemeralcontainers") {
+    // Both read as the whole object and write only their part of it.
     if (info.verb == "get") {
       auto object = storage_.GetShared(r, ns, info.name);
       if (!object) return Fail(object.error());
       return Answer(JsonResponse(200, **object));
     }
-    if (info.verb == "update") return Update(p, r, ns, "status");
-    return Patch(p, r, ns, "status");
+    if (info.verb == "update") return Update(p, r, ns, name);
+    return Patch(p, r, ns, name);
   }
   if (name == "scale") {
     if (info.verb == "get") {

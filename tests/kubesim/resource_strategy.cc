@@ -280,6 +280,18 @@ void PrepareForUpdate(const ResourceInfo& r, Object& updated, const Object& old)
   }
 }
 
+Object PrepareEphemeralContainersUpdate(const Object& body, const Object& old) {
+  Object updated = old;
+  Object& spec = obj::EnsureObject(updated, {"spec"});
+  if (const json::value* ephemeral = obj::Find(body, {"spec", "ephemeralContainers"});
+      ephemeral != nullptr && !ephemeral->is_null()) {
+    spec["ephemeralContainers"] = *ephemeral;
+  } else {
+    spec.erase("ephemeralContainers");
+  }
+  return updated;
+}
+
 Status NormalizeSecret(Object& secret) {
   auto bad = [](const std::string& why) {
     return tl::unexpected(

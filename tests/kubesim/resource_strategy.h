@@ -23,6 +23,10 @@ void PrepareForCreate(const ResourceInfo& r, Object& obj);
 // patchAllocatedValues).
 void PrepareForUpdate(const ResourceInfo& r, Object& updated, const Object& old);
 
+// A write to pods/ephemeralcontainers (kube's ephemeralContainersStrategy): the stored pod with
+// only spec.ephemeralContainers taken from `body`; metadata, the rest of the spec and the status
+// stay as they are.
+Object PrepareEphemeralContainersUpdate(const Object& body, const Object& old);
 // Secret decoding: stringData merged over data (base64-encoded) and dropped; data values must be
 // base64 (kBadRequest `Secret in version "v1" cannot be handled as a Secret: ...` otherwise).
 Status NormalizeSecret(Object& secret);

@@ -65,6 +65,17 @@ void SimLogs::RegisterPod(std::string_view ns, std::string_view pod, std::string
   for (auto& w : closing) w->Close();
 }
 
+void SimLogs::AddEphemeralContainer(std::string_view ns, std::string_view pod,
+                                    std::string_view container) {
+  std::lock_guard lock(mu_);
+  auto it = pods_.find(PodKey(ns, pod));
+  if (it == pods_.end()) return;
+  auto& names = it->second.ephemeral_containers;
+  if (std::find(names.begin(), names.end(), container) == names.end()) {
+    names.emplace_back(container);
+  }
+}
+
 SimLogs::ContainerLog* SimLogs::FindLocked(std::string_view ns, std::string_view pod,
                                            std::string_view container) {
   auto it = pods_.find(PodKey(ns, pod));
@@ -173,14 +184,19 @@ Result<const SimLogs::ContainerLog*> SimLogs::ResolveLocked(const PodLogRequest&
       if (!pod.init_containers.empty()) {
         message += " or one of the init containers: [" + JoinNames(pod.init_containers) + "]";
       }
+      if (!pod.ephemeral_containers.empty()) {
+        message += " or one of the ephemeral containers: [" +
+                   JoinNames(pod.ephemeral_containers) + "]";
+      }
       return tl::unexpected(BadRequest(std::move(message)));
     }
     container = pod.containers.front();
   }
-  const bool known =
-      std::find(pod.containers.begin(), pod.containers.end(), container) != pod.containers.end() ||
-      std::find(pod.init_containers.begin(), pod.init_containers.end(), container) !=
-          pod.init_containers.end();
+  auto listed = [&](const std::vector<std::string>& names) {
+    return std::find(names.begin(), names.end(), container) != names.end();
+  };
+  const bool known = listed(pod.containers) || listed(pod.init_containers) ||
+                     listed(pod.ephemeral_containers);
   if (!known) {
     return tl::unexpected(
         BadRequest("container " + container + " is not valid for pod " + request.pod));

@@ -40,6 +40,8 @@ class SimLogs {
   // Declares a pod's containers (the order is the pod's); a new uid forgets the old pod's logs.
   void RegisterPod(std::string_view ns, std::string_view pod, std::string_view uid,
                    std::vector<std::string> init_containers, std::vector<std::string> containers);
+  // An ephemeral container was added to a running pod (kubectl debug): its logs can be read.
+  void AddEphemeralContainer(std::string_view ns, std::string_view pod, std::string_view container);
   // A new instance of the container starts: its current lines become the previous ones.
   void StartContainer(std::string_view ns, std::string_view pod, std::string_view container);
   void Append(std::string_view ns, std::string_view pod, std::string_view container,
@@ -73,6 +75,7 @@ class SimLogs {
   struct PodLog {
     std::string uid;
     std::vector<std::string> init_containers;
+    std::vector<std::string> ephemeral_containers;
     std::vector<std::string> containers;
     std::map<std::string, ContainerLog, std::less<>> logs;
   };

@@ -17,6 +17,7 @@
 #include "tests/kubesim/merge_patch.h"
 #include "tests/kubesim/object_defaults.h"
 #include "tests/kubesim/pod_admission.h"
+#include "tests/kubesim/pod_validation.h"
 #include "tests/kubesim/resource_strategy.h"
 #include "tests/kubesim/service_allocator.h"
 #include "tests/kubesim/strategic_merge_patch.h"
@@ -35,6 +36,16 @@ constexpr size_t kGenerateNameAttempts = 8;
 constexpr size_t kMaxGeneratedPrefix = 58;  // 63 minus the 5 random characters
 
 enum class EventType { kAdded, kModified, kDeleted };
+
+constexpr std::string_view kEphemeralContainers = "ephemeralcontainers";
+
+// The subresources Storage writes itself ("" is the main resource); the others are served by
+// their own handlers on top of Storage.
+bool WritableSubresource(const ResourceInfo& r, std::string_view subresource) {
+  if (subresource.empty()) return true;
+  if (subresource == "status") return r.has_status;
+  return subresource == kEphemeralContainers && r.group.empty() && r.resource == "pods";
+}
 
 // One committed write of a resource, kept for watches from an older resourceVersion and for
 // lists at an older resourceVersion (continue tokens, resourceVersionMatch=Exact).
@@ -552,7 +563,7 @@ class Core : public std::enable_shared_from_this<Core> {
   Result<ObjectPtr> UpdateLocked(const ResourceInfo& r, std::string_view ns, std::string_view name,
                                  Object body, std::string_view subresource, bool dry_run,
                                  bool from_patch, Notifications& notes) {
-    if (!subresource.empty() && !(subresource == "status" && r.has_status)) {
+    if (!WritableSubresource(r, subresource)) {
       return tl::unexpected(
           NotFoundError(r.QualifiedResource() + "/" + std::string(subresource), name));
     }
@@ -611,6 +622,10 @@ class Core : public std::enable_shared_from_this<Core> {
       } else {
         updated.erase("status");
       }
+    } else if (subresource == kEphemeralContainers) {
+      updated = PrepareEphemeralContainersUpdate(body, *current);
+      ApplySchemeDefaults(r, updated);
+      causes = ValidateEphemeralContainersUpdate(updated, *current);
     } else {
       updated = std::move(body);
       ApplySchemeDefaults(r, updated);
@@ -665,7 +680,7 @@ class Core : public std::enable_shared_from_this<Core> {
   Result<ObjectPtr> PatchLocked(const ResourceInfo& r, std::string_view ns, std::string_view name,
                                 PatchKind kind, std::string_view patch,
                                 std::string_view subresource, bool dry_run, Notifications& notes) {
-    if (!subresource.empty() && !(subresource == "status" && r.has_status)) {
+    if (!WritableSubresource(r, subresource)) {
       return tl::unexpected(
           NotFoundError(r.QualifiedResource() + "/" + std::string(subresource), name));
     }

@@ -111,7 +111,8 @@ class Storage {
   static std::unique_ptr<Storage> Create(const ResourceCatalog& catalog);
   virtual ~Storage() = default;
 
-  // subresource is "" or "status" (writes to "status" change only .status; writes to the main
+  // subresource is "", "status" or, for pods, "ephemeralcontainers" (writes to "status" change
+  // only .status, writes to "ephemeralcontainers" only spec.ephemeralContainers; writes to the main
   // resource of a type with a status subresource ignore .status, as kube-apiserver does).
   virtual Result<Object> Create(const ResourceInfo& r, std::string_view ns, Object body,
                                 bool dry_run) = 0;

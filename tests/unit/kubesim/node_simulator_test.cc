@@ -589,6 +589,54 @@ TEST_F(NodeSimulatorTest, LogsOverHttp) {
   EXPECT_EQ(Get("/api/v1/namespaces/default/pods/two/log?container=b").body, "two b started\n");
 }
 
+TEST_F(NodeSimulatorTest, EphemeralContainersStartInARunningPod) {
+  Start();
+  CreatePod("web", "nginx");
+  WaitPhase("web", "Running");
+  // What `kubectl debug -it web --image=busybox:exit-0-after-50ms --target=app` sends.
+  auto patched = client_->Patch(
+      "/api/v1/namespaces/default/pods/web/ephemeralcontainers",
+      "application/strategic-merge-patch+json",
+      R"({"spec":{"ephemeralContainers":[{"name":"debugger","image":"busybox:exit-0-after-50ms",
+          "targetContainerName":"app","stdin":true,"tty":true}]}})");
+  ASSERT_TRUE(patched);
+  ASSERT_EQ(patched->status, 200) << patched->body;
+
+  auto ephemeral_state = [&](std::string_view state) {
+    auto pod = GetPod("web");
+    if (!pod) return false;
+    const auto* statuses = obj::Find(*pod, {"status", "ephemeralContainerStatuses"});
+    if (statuses == nullptr || !statuses->is_array() || statuses->as_array().size() != 1) {
+      return false;
+    }
+    const Object& status = statuses->as_array()[0].as_object();
+    return obj::String(status, {"name"}) == "debugger" &&
+           obj::Find(status, {"state", state}) != nullptr;
+  };
+  ASSERT_TRUE(WaitFor([&] { return ephemeral_state("running"); }));
+  Object pod = GetPod("web").value_or(Object{});
+  EXPECT_FALSE(obj::Find(pod, {"status", "ephemeralContainerStatuses"})
+                   ->as_array()[0]
+                   .as_object()
+                   .at("ready")
+                   .as_bool());
+  EXPECT_EQ(Condition(pod, "Ready"), "True") << "an ephemeral container does not affect readiness";
+  bool started_event = false;
+  for (const auto& e : EventsFor(pod)) {
+    if (obj::String(e, {"reason"}) == "Started" &&
+        obj::String(e, {"involvedObject", "fieldPath"}) == "spec.ephemeralContainers{debugger}") {
+      started_event = true;
+    }
+  }
+  EXPECT_TRUE(started_event);
+  EXPECT_EQ(Get("/api/v1/namespaces/default/pods/web/log?container=debugger").body,
+            "web debugger started\n");
+
+  // It exits and, unlike a regular container, is not restarted; the pod keeps running.
+  ASSERT_TRUE(WaitFor([&] { return ephemeral_state("terminated"); }));
+  EXPECT_EQ(Phase("web"), "Running");
+}
+
 TEST_F(NodeSimulatorTest, FollowedLogsStreamUntilTheContainerEnds) {
   Start();
   CreatePod("short", "busybox:exit-0-after-300ms",

@@ -154,6 +154,68 @@ TEST_F(StoragePodTest, UpdateMayChangeImagesOnly) {
   EXPECT_FALSE(storage_->Update(R("pods"), "default", "p", longer, "", false));
 }
 
+TEST_F(StoragePodTest, EphemeralContainersAreAddedThroughTheirSubresourceOnly) {
+  auto on_create = storage_->Create(
+      R("pods"), "default",
+      Pod("p", R"("ephemeralContainers":[{"name":"debug","image":"busybox"}])"), false);
+  ASSERT_FALSE(on_create);
+  EXPECT_EQ(on_create.error().message(),
+            "Pod \"p\" is invalid: spec.ephemeralContainers: Forbidden: cannot be set on create");
+
+  Object pod = CreatePod("p");
+  Object through_main = pod;
+  through_main["spec"].as_object()["ephemeralContainers"] =
+      json::parse(R"([{"name":"debug","image":"busybox"}])");
+  EXPECT_FALSE(storage_->Update(R("pods"), "default", "p", through_main, "", false))
+      << "the main resource may not add ephemeral containers";
+
+  // kubectl debug: a strategic-merge patch of the subresource. Other fields in it are ignored.
+  Object debugged = Ok(storage_->Patch(
+      R("pods"), "default", "p", PatchKind::kStrategicMerge,
+      R"({"metadata":{"labels":{"sneaky":"1"}},"spec":{"containers":[{"name":"app","image":"x"}],
+          "ephemeralContainers":[{"name":"debug","image":"busybox","targetContainerName":"app",
+          "stdin":true,"tty":true}]}})",
+      "ephemeralcontainers", "kubectl-debug", false, false));
+  const auto& added = debugged.at("spec").at("ephemeralContainers").as_array();
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_EQ(added[0].at("name"), "debug");
+  EXPECT_EQ(added[0].at("terminationMessagePolicy"), "File") << "defaults apply";
+  EXPECT_EQ(debugged.at("spec").at("containers").as_array()[0].at("image"), "nginx:1.25");
+  EXPECT_EQ(obj::Label(debugged, "sneaky"), "");
+  EXPECT_GT(Rv(debugged), Rv(pod));
+
+  auto remove = storage_->Patch(R("pods"), "default", "p", PatchKind::kMergePatch,
+                                R"({"spec":{"ephemeralContainers":[]}})", "ephemeralcontainers",
+                                "", false, false);
+  ASSERT_FALSE(remove);
+  EXPECT_NE(remove.error().message().find(
+                "spec.ephemeralContainers: Forbidden: existing ephemeral containers \"debug\" "
+                "may not be removed"),
+            std::string::npos)
+      << remove.error().message();
+
+  Object change = debugged;
+  change["spec"].as_object()["ephemeralContainers"].as_array()[0].as_object()["image"] = "alpine";
+  auto changed = storage_->Update(R("pods"), "default", "p", change, "ephemeralcontainers", false);
+  ASSERT_FALSE(changed);
+  EXPECT_NE(changed.error().message().find("may not be changed"), std::string::npos);
+
+  Object bad = debugged;
+  bad["spec"].as_object()["ephemeralContainers"].as_array().push_back(J(
+      R"({"name":"app","image":"busybox","ports":[{"containerPort":80}],
+          "targetContainerName":"missing"})"));
+  auto rejected = storage_->Update(R("pods"), "default", "p", bad, "ephemeralcontainers", false);
+  ASSERT_FALSE(rejected);
+  std::vector<std::string> fields;
+  for (const auto& cause : rejected.error().causes()) {
+    fields.push_back(cause.reason + " " + cause.field);
+  }
+  EXPECT_EQ(fields, (std::vector<std::string>{
+                        "FieldValueDuplicate spec.ephemeralContainers[1].name",
+                        "FieldValueForbidden spec.ephemeralContainers[1].ports",
+                        "FieldValueNotFound spec.ephemeralContainers[1].targetContainerName"}));
+}
+
 TEST_F(StoragePodTest, Binding) {
   CreatePod("p");
   Object bound = Ok(storage_->BindPod("default", "p", "n1"));

@@ -130,6 +130,24 @@ TEST_F(PodStatusTranslatorTest, StatusEqualDetectsNoOps) {
   EXPECT_FALSE(StatusEqual(first, TranslateStatusBack(host_pod_, virtual_pod_, ctx_)));
 }
 
+TEST(DeniedEphemeralContainersTest, GetAWaitingStatusUnlessTheHostReportedOne) {
+  Object status = J(R"({"phase":"Running","ephemeralContainerStatuses":[
+      {"name":"debug","state":{"running":{}}}]})").get_object();
+  ReportDeniedEphemeralContainers(
+      status, {DeniedContainer{"debug", "busybox", "stale"},
+               DeniedContainer{"root", "busybox:1.36", "spec.ephemeralContainers[root]: denied"}});
+  EXPECT_EQ(status.at("ephemeralContainerStatuses"), J(R"([
+      {"name":"debug","state":{"running":{}}},
+      {"name":"root","image":"busybox:1.36","imageID":"","ready":false,"restartCount":0,
+       "state":{"waiting":{"reason":"HostPrivilegeDenied",
+                           "message":"spec.ephemeralContainers[root]: denied"}},
+       "lastState":{}}])"));
+
+  Object untouched = J(R"({"phase":"Running"})").get_object();
+  ReportDeniedEphemeralContainers(untouched, {});
+  EXPECT_EQ(untouched, J(R"({"phase":"Running"})").get_object());
+}
+
 TEST(ObjectTranslatorTest, ConfigMapKeepsDataAndGetsOwnership) {
   TranslationContext ctx;
   ctx.cluster = "tenant-a";

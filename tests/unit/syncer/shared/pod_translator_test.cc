@@ -370,6 +370,48 @@ TEST_F(PodTranslatorTest, PolicyCanAllowPrivileges) {
   EXPECT_FALSE(At(host, {"spec"}).get_object().contains("dnsConfig"));
 }
 
+TEST_F(PodTranslatorTest, EphemeralContainersAreDroppedOnCreate) {
+  Spec()["ephemeralContainers"] = J(R"([{"name":"debug","image":"busybox"}])");
+  EXPECT_FALSE(At(Translate(), {"spec"}).get_object().contains("ephemeralContainers"));
+}
+
+TEST_F(PodTranslatorTest, EphemeralContainersAreTranslatedLikeTheOthers) {
+  Spec()["ephemeralContainers"] = J(R"([
+      {"name":"debug","image":"busybox","targetContainerName":"app",
+       "envFrom":[{"configMapRef":{"name":"settings"}}],
+       "env":[{"name":"POD","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}]},
+      {"name":"root","image":"busybox","securityContext":{"privileged":true}}])");
+  auto ephemeral = TranslateEphemeralContainers(pod_, ctx_);
+  ASSERT_TRUE(ephemeral) << ephemeral.error().ToString();
+  ASSERT_EQ(ephemeral->allowed.size(), 1u);
+  const Object& debug = ephemeral->allowed[0].get_object();
+  EXPECT_EQ(obj::String(debug, {"targetContainerName"}), "app");
+  EXPECT_EQ(At(debug, {"envFrom"}), J(R"([{"configMapRef":{"name":")" + Host("settings") + R"("}}])"));
+  const json::array& env = debug.at("env").get_array();
+  EXPECT_EQ(env.front(), J(R"({"name":"KUBERNETES_SERVICE_HOST","value":"10.0.0.5"})"));
+  EXPECT_EQ(env.back(), J(R"({"name":"POD","valueFrom":{"fieldRef":{"fieldPath":")" +
+                          AnnotationRef(kAnnotationOriginName) + R"("}}})"));
+  ASSERT_EQ(ephemeral->denied.size(), 1u);
+  EXPECT_EQ(ephemeral->denied[0].name, "root");
+  EXPECT_EQ(ephemeral->denied[0].image, "busybox");
+  EXPECT_EQ(ephemeral->denied[0].message,
+            "spec.ephemeralContainers[root].securityContext.privileged: privileged containers are "
+            "not allowed (set pods.allow_privileged)");
+
+  ctx_.privileges.allow_privileged = true;
+  ephemeral = TranslateEphemeralContainers(pod_, ctx_);
+  ASSERT_TRUE(ephemeral);
+  EXPECT_EQ(ephemeral->allowed.size(), 2u);
+  EXPECT_TRUE(ephemeral->denied.empty());
+}
+
+TEST_F(PodTranslatorTest, NoEphemeralContainersTranslateToNone) {
+  auto ephemeral = TranslateEphemeralContainers(pod_, ctx_);
+  ASSERT_TRUE(ephemeral);
+  EXPECT_TRUE(ephemeral->allowed.empty());
+  EXPECT_TRUE(ephemeral->denied.empty());
+}
+
 TEST_F(PodTranslatorTest, CollectReferencesFindsEveryKindOnce) {
   Spec()["volumes"].get_array().push_back(J(R"({"name":"p","projected":{"sources":[
       {"configMap":{"name":"pc"}},{"secret":{"name":"db"}}]}})"));
