@@ -455,19 +455,18 @@ Status PodController::SyncEphemeralContainers(const Object& virtual_pod, const O
   const json::value* present = obj::Find(host_pod, {"spec", "ephemeralContainers"});
   for (const auto& container : ephemeral->allowed) {
     const std::string_view name = obj::String(container.get_object(), {"name"});
-    const bool on_host =
-        present != nullptr && present->is_array() &&
-        std::ranges::any_of(present->get_array(), [&](const json::value& c) {
-          return c.is_object() && obj::String(c.get_object(), {"name"}) == name;
-        });
+    const bool on_host = present != nullptr && present->is_array() &&
+                         std::ranges::any_of(present->get_array(), [&](const json::value& c) {
+                           return c.is_object() && obj::String(c.get_object(), {"name"}) == name;
+                         });
     if (!on_host) missing.push_back(container);
   }
   if (missing.empty()) return Ok();
   Object patch;
   obj::EnsureObject(patch, {"spec"})["ephemeralContainers"] = std::move(missing);
   auto patched = host_client_.Patch(Pods(), ctx.host_namespace, obj::Name(host_pod),
-                                    hostclient::PatchType::kStrategicMerge, obj::Serialize(patch), {},
-                                    "ephemeralcontainers");
+                                    hostclient::PatchType::kStrategicMerge, obj::Serialize(patch),
+                                    {}, "ephemeralcontainers");
   if (!patched) {
     if (patched.error().code() == ErrorCode::kInvalid ||
         patched.error().code() == ErrorCode::kForbidden) {

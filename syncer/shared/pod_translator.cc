@@ -634,10 +634,9 @@ Result<EphemeralContainers> TranslateEphemeralContainers(const Object& virtual_p
     if (checker.ok()) {
       out.allowed.push_back(container);
     } else {
-      out.denied.push_back(
-          DeniedContainer{std::string(StringField(container.get_object(), "name")),
-                          std::string(StringField(container.get_object(), "image")),
-                          checker.ToError().message()});
+      out.denied.push_back(DeniedContainer{
+          std::string(StringField(container.get_object(), "name")),
+          std::string(StringField(container.get_object(), "image")), checker.ToError().message()});
     }
   }
   return out;

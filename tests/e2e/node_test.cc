@@ -11,7 +11,7 @@
 
 #include "hostclient/resource.h"
 #include "kubelet/quantity.h"
-#include "tests/e2e/shared_mode_env.h"
+#include "tests/support/shared_mode_env.h"
 #include "tests/support/wait_for.h"
 
 namespace vk::e2e {
@@ -26,7 +26,9 @@ using testing::Succeeded;
 class NodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto env = SharedModeEnv::Start();
+    SharedModeEnv::Options options;
+    options.vkubelet_binary = VKUBELET_BINARY;
+    auto env = SharedModeEnv::Start(std::move(options));
     ASSERT_TRUE(env) << env.error().ToString();
     env_ = std::move(*env);
   }

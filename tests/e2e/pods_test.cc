@@ -17,8 +17,8 @@
 #include "hostclient/resource.h"
 #include "hostclient/rest_client.h"
 #include "syncer/shared/host_naming.h"
-#include "tests/e2e/shared_mode_env.h"
 #include "tests/kubesim/node_simulator.h"
+#include "tests/support/shared_mode_env.h"
 #include "tests/support/wait_for.h"
 
 namespace vk::testing {
@@ -91,7 +91,9 @@ class RunningWatcher {
 class PodsE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto env = SharedModeEnv::Start();
+    SharedModeEnv::Options options;
+    options.vkubelet_binary = VKUBELET_BINARY;
+    auto env = SharedModeEnv::Start(std::move(options));
     ASSERT_TRUE(env) << env.error().ToString();
     env_ = std::move(*env);
   }

@@ -498,12 +498,12 @@ TEST_F(PodControllerTest, EphemeralContainersReachTheRunningTwin) {
       },
       seconds(10)));
   // `kubectl debug`: one allowed container and one that asks for a privilege the policy denies.
-  auto debugged = virtual_client_->Patch(
-      Pods(), "default", "dbg", hostclient::PatchType::kStrategicMerge,
-      R"({"spec":{"ephemeralContainers":[
+  auto debugged =
+      virtual_client_->Patch(Pods(), "default", "dbg", hostclient::PatchType::kStrategicMerge,
+                             R"({"spec":{"ephemeralContainers":[
           {"name":"debugger","image":"busybox","targetContainerName":"app","stdin":true},
           {"name":"root","image":"busybox","securityContext":{"privileged":true}}]}})",
-      {}, "ephemeralcontainers");
+                             {}, "ephemeralcontainers");
   ASSERT_TRUE(debugged) << debugged.error().ToString();
 
   auto status_of = [&](const Object& pod, std::string_view name) -> const Object* {

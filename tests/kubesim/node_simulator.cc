@@ -911,9 +911,8 @@ void NodeSimulator::Impl::Exit(PodSim& st, std::string_view spec_list, size_t in
   const int code = c.behavior.exit_code;
   Terminate(st, c, code, code == 0 ? "Completed" : "Error");
   // Ephemeral containers are never restarted, whatever the pod's restartPolicy.
-  const bool restart =
-      &list == &st.containers &&
-      (st.restart_policy == "Always" || (st.restart_policy == "OnFailure" && code != 0));
+  const bool restart = &list == &st.containers && (st.restart_policy == "Always" ||
+                                                   (st.restart_policy == "OnFailure" && code != 0));
   if (restart) {
     c.last_state =
         json::object{{"terminated", ContainerStatus(st, c).at("state").at("terminated")}};
@@ -980,18 +979,18 @@ void NodeSimulator::Impl::StopContainers(PodSim& st) {
   if (!st.stopped) {
     st.stopped = true;
     for (auto* list : {&st.containers, &st.ephemeral}) {
-     for (auto& c : *list) {
-      if (c.state != State::kRunning) continue;
-      if (c.behavior.ignore_sigterm) {
-        logs->Append(st.ns, st.name, c.name,
-                     fmt::format("{} {} ignored SIGTERM, killed", st.name, c.name));
-        Terminate(st, c, 137, "Error");
-      } else {
-        logs->Append(st.ns, st.name, c.name,
-                     fmt::format("{} {} received SIGTERM", st.name, c.name));
-        Terminate(st, c, 0, "Completed");
+      for (auto& c : *list) {
+        if (c.state != State::kRunning) continue;
+        if (c.behavior.ignore_sigterm) {
+          logs->Append(st.ns, st.name, c.name,
+                       fmt::format("{} {} ignored SIGTERM, killed", st.name, c.name));
+          Terminate(st, c, 137, "Error");
+        } else {
+          logs->Append(st.ns, st.name, c.name,
+                       fmt::format("{} {} received SIGTERM", st.name, c.name));
+          Terminate(st, c, 0, "Completed");
+        }
       }
-     }
     }
     WriteStatus(st);
   }
@@ -1192,7 +1191,8 @@ bool NodeSimulator::Impl::WriteStatus(PodSim& st) {
   return true;
 }
 
-void NodeSimulator::Impl::Event(const PodSim& st, const ContainerSim* c, std::string_view type, std::string_view reason, std::string message,
+void NodeSimulator::Impl::Event(const PodSim& st, const ContainerSim* c, std::string_view type,
+                                std::string_view reason, std::string message,
                                 std::string_view component) {
   const WallTime now = Now();
   const std::string ts = FormatTime(now);

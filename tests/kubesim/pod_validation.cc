@@ -234,7 +234,8 @@ std::vector<ErrorCause> ValidatePodUpdate(const Object& updated, const Object& o
   return errs;
 }
 
-std::vector<ErrorCause> ValidateEphemeralContainersUpdate(const Object& updated, const Object& old) {
+std::vector<ErrorCause> ValidateEphemeralContainersUpdate(const Object& updated,
+                                                          const Object& old) {
   std::vector<ErrorCause> errs;
   static const Object kEmpty;
   const Object* new_spec_ptr = obj::ObjectAt(updated, {"spec"});
@@ -255,9 +256,9 @@ std::vector<ErrorCause> ValidateEphemeralContainersUpdate(const Object& updated,
         return c.is_object() && obj::String(c.get_object(), {"name"}) == name;
       });
       if (now == added.end()) {
-        errs.push_back(FieldForbidden("spec.ephemeralContainers",
-                                      "existing ephemeral containers " + GoQuote(name) +
-                                          " may not be removed"));
+        errs.push_back(FieldForbidden(
+            "spec.ephemeralContainers",
+            "existing ephemeral containers " + GoQuote(name) + " may not be removed"));
       } else if (*now != before) {
         errs.push_back(FieldForbidden(
             "spec.ephemeralContainers",
@@ -288,13 +289,13 @@ std::vector<ErrorCause> ValidateEphemeralContainersUpdate(const Object& updated,
     for (const char* field : {"ports", "livenessProbe", "readinessProbe", "startupProbe",
                               "lifecycle", "resizePolicy", "restartPolicy"}) {
       if (c->contains(field)) {
-        errs.push_back(FieldForbidden(at + "." + field, "cannot be set for an Ephemeral Container"));
+        errs.push_back(
+            FieldForbidden(at + "." + field, "cannot be set for an Ephemeral Container"));
       }
     }
     if (const Object* resources = obj::ObjectAt(*c, {"resources"});
         resources != nullptr && !resources->empty()) {
-      errs.push_back(
-          FieldForbidden(at + ".resources", "cannot be set for an Ephemeral Container"));
+      errs.push_back(FieldForbidden(at + ".resources", "cannot be set for an Ephemeral Container"));
     }
     const std::string_view target = obj::String(*c, {"targetContainerName"});
     if (!target.empty() && targets.count(std::string(target)) == 0) {

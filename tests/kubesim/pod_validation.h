@@ -10,7 +10,8 @@
 namespace vk::kubesim {
 
 // Containers present, named (DNS labels, unique across containers and initContainers), with an
-// image; no ephemeral containers (they are added through their subresource); volume names unique; restartPolicy and dnsPolicy among the supported values.
+// image; no ephemeral containers (they are added through their subresource); volume names unique;
+// restartPolicy and dnsPolicy among the supported values.
 std::vector<ErrorCause> ValidatePodCreate(const Object& pod);
 
 // An update may change only spec.containers[*].image, spec.initContainers[*].image,

@@ -64,8 +64,8 @@ ResourceCatalog ResourceCatalog::Default() {
   pods.has_status = true;
   pods.tracks_generation = true;
   pods.delete_returns_object = true;
-  pods.subresources = {"binding", "eviction", "log", "exec", "attach", "portforward",
-                       "ephemeralcontainers"};
+  pods.subresources = {"binding",     "eviction",           "log", "exec", "attach",
+                       "portforward", "ephemeralcontainers"};
   c.Add(std::move(pods));
 
   ResourceInfo services = Make("", "services", "Service", "service", true, {"svc"});

@@ -185,8 +185,8 @@ Result<const SimLogs::ContainerLog*> SimLogs::ResolveLocked(const PodLogRequest&
         message += " or one of the init containers: [" + JoinNames(pod.init_containers) + "]";
       }
       if (!pod.ephemeral_containers.empty()) {
-        message += " or one of the ephemeral containers: [" +
-                   JoinNames(pod.ephemeral_containers) + "]";
+        message +=
+            " or one of the ephemeral containers: [" + JoinNames(pod.ephemeral_containers) + "]";
       }
       return tl::unexpected(BadRequest(std::move(message)));
     }
@@ -195,8 +195,8 @@ Result<const SimLogs::ContainerLog*> SimLogs::ResolveLocked(const PodLogRequest&
   auto listed = [&](const std::vector<std::string>& names) {
     return std::find(names.begin(), names.end(), container) != names.end();
   };
-  const bool known = listed(pod.containers) || listed(pod.init_containers) ||
-                     listed(pod.ephemeral_containers);
+  const bool known =
+      listed(pod.containers) || listed(pod.init_containers) || listed(pod.ephemeral_containers);
   if (!known) {
     return tl::unexpected(
         BadRequest("container " + container + " is not valid for pod " + request.pod));

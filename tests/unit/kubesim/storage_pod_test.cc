@@ -185,8 +185,8 @@ TEST_F(StoragePodTest, EphemeralContainersAreAddedThroughTheirSubresourceOnly) {
   EXPECT_GT(Rv(debugged), Rv(pod));
 
   auto remove = storage_->Patch(R("pods"), "default", "p", PatchKind::kMergePatch,
-                                R"({"spec":{"ephemeralContainers":[]}})", "ephemeralcontainers",
-                                "", false, false);
+                                R"({"spec":{"ephemeralContainers":[]}})", "ephemeralcontainers", "",
+                                false, false);
   ASSERT_FALSE(remove);
   EXPECT_NE(remove.error().message().find(
                 "spec.ephemeralContainers: Forbidden: existing ephemeral containers \"debug\" "

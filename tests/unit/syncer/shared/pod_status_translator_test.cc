@@ -132,7 +132,8 @@ TEST_F(PodStatusTranslatorTest, StatusEqualDetectsNoOps) {
 
 TEST(DeniedEphemeralContainersTest, GetAWaitingStatusUnlessTheHostReportedOne) {
   Object status = J(R"({"phase":"Running","ephemeralContainerStatuses":[
-      {"name":"debug","state":{"running":{}}}]})").get_object();
+      {"name":"debug","state":{"running":{}}}]})")
+                      .get_object();
   ReportDeniedEphemeralContainers(
       status, {DeniedContainer{"debug", "busybox", "stale"},
                DeniedContainer{"root", "busybox:1.36", "spec.ephemeralContainers[root]: denied"}});

@@ -386,7 +386,8 @@ TEST_F(PodTranslatorTest, EphemeralContainersAreTranslatedLikeTheOthers) {
   ASSERT_EQ(ephemeral->allowed.size(), 1u);
   const Object& debug = ephemeral->allowed[0].get_object();
   EXPECT_EQ(obj::String(debug, {"targetContainerName"}), "app");
-  EXPECT_EQ(At(debug, {"envFrom"}), J(R"([{"configMapRef":{"name":")" + Host("settings") + R"("}}])"));
+  EXPECT_EQ(At(debug, {"envFrom"}),
+            J(R"([{"configMapRef":{"name":")" + Host("settings") + R"("}}])"));
   const json::array& env = debug.at("env").get_array();
   EXPECT_EQ(env.front(), J(R"({"name":"KUBERNETES_SERVICE_HOST","value":"10.0.0.5"})"));
   EXPECT_EQ(env.back(), J(R"({"name":"POD","valueFrom":{"fieldRef":{"fieldPath":")" +

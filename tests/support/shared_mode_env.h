@@ -19,8 +19,8 @@ namespace vk::testing {
 // A whole shared-mode deployment for end-to-end tests, in one test process: a "virtual" kubesim
 // (the tenant's API server), a "host" kubesim whose NodeSimulator plays `host_nodes` kubelets and
 // kube-scheduler, the host namespace the virtual cluster's pods go to, two kubeconfig files
-// (token auth, CA embedded) and the real vkubelet binary (VKUBELET_BINARY) between them, which a
-// test starts, kills (SIGKILL) and stops (SIGTERM) at will. Both API servers serve TLS on
+// (token auth, CA embedded) and the real vkubelet binary (Options::vkubelet_binary) between them,
+// which a test starts, kills (SIGKILL) and stops (SIGTERM) at will. Both API servers serve TLS on
 // ephemeral ports, vkubelet's HTTP endpoint too: tests may run in parallel.
 //
 // Every wait here is a deadline on a condition (WaitFor), never a sleep. vkubelet's stdout and
@@ -34,10 +34,15 @@ class SharedModeEnv {
     std::chrono::milliseconds pod_start_delay{0};  // from binding to containers running
     std::string host_namespace = "vc-e2e";
     std::string cluster_name = "e2e";
+    std::string vkubelet_binary;  // required to start vkubelet
+    // Both set: use these clusters instead of starting kubesims (no simulator runs then: nothing
+    // plays the host's kubelets unless the caller does, see FakeKubelet).
+    std::string external_virtual_kubeconfig;
+    std::string external_host_kubeconfig;
+    hostclient::RestClientOptions client;  // of the admin clients (rate limit...)
   };
 
   static Result<std::unique_ptr<SharedModeEnv>> Start(Options options);
-  static Result<std::unique_ptr<SharedModeEnv>> Start() { return Start(Options()); }
   ~SharedModeEnv();
   SharedModeEnv(const SharedModeEnv&) = delete;
   SharedModeEnv& operator=(const SharedModeEnv&) = delete;
@@ -46,9 +51,11 @@ class SharedModeEnv {
 
   hostclient::RestClient& virtual_client() { return *virtual_client_; }
   hostclient::RestClient& host_client() { return *host_client_; }
+  // Only when the env started the kubesims (external() is false).
   KubesimInstance& virtual_kubesim() { return *virtual_; }
   KubesimInstance& host_kubesim() { return *host_; }
   kubesim::NodeSimulator& host_simulator() { return *simulator_; }
+  bool external() const { return virtual_ == nullptr; }
   const Options& options() const { return options_; }
   const std::string& host_namespace() const { return options_.host_namespace; }
   const std::string& virtual_kubeconfig() const { return virtual_kubeconfig_; }
@@ -86,6 +93,8 @@ class SharedModeEnv {
  private:
   explicit SharedModeEnv(Options options) : options_(std::move(options)) {}
   Status Init();
+  Status InitExternal();
+  Status EnsureHostNamespace();
 
   Options options_;
   std::string dir_;

@@ -1,4 +1,4 @@
-#include "tests/e2e/shared_mode_env.h"
+#include "tests/support/shared_mode_env.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 
+#include "hostclient/cluster_config.h"
 #include "hostclient/resource.h"
 #include "tests/kubesim/kubeconfig_writer.h"
 #include "tests/kubesim/sim_logs.h"
@@ -40,9 +41,15 @@ Result<std::string> WriteKubeconfig(const KubesimInstance& instance, const std::
   return path;
 }
 
-Result<std::unique_ptr<hostclient::RestClient>> Client(const KubesimInstance& instance,
-                                                       const std::string& name) {
-  return hostclient::RestClient::Create(instance.TokenConfig(name));
+Result<std::unique_ptr<hostclient::RestClient>> ExternalClient(
+    const std::string& kubeconfig, const std::string& name,
+    const hostclient::RestClientOptions& options) {
+  hostclient::KubeconfigOptions load;
+  load.paths = {kubeconfig};
+  load.cluster_name = name;
+  auto config = hostclient::LoadKubeconfig(load);
+  if (!config) return tl::unexpected(config.error());
+  return hostclient::RestClient::Create(*config, options);
 }
 
 const Object* FindCondition(const Object& node, std::string_view type) {
@@ -71,6 +78,9 @@ Status SharedModeEnv::Init() {
     return MakeError(ErrorCode::kInternal, "shared mode env: cannot create a temporary directory");
   }
   dir_ = pattern;
+  if (!options_.external_virtual_kubeconfig.empty() || !options_.external_host_kubeconfig.empty()) {
+    return InitExternal();
+  }
 
   auto virtual_instance = KubesimInstance::Start();
   if (!virtual_instance) return tl::unexpected(virtual_instance.error());
@@ -93,19 +103,14 @@ Status SharedModeEnv::Init() {
                                                         host_->server().catalog(), std::move(sim));
   if (auto s = simulator_->Start(); !s) return s;
 
-  auto virtual_client = Client(*virtual_, "virtual");
+  auto virtual_client =
+      hostclient::RestClient::Create(virtual_->TokenConfig("virtual"), options_.client);
   if (!virtual_client) return tl::unexpected(virtual_client.error());
   virtual_client_ = std::move(*virtual_client);
-  auto host_client = Client(*host_, "host");
+  auto host_client = hostclient::RestClient::Create(host_->TokenConfig("host"), options_.client);
   if (!host_client) return tl::unexpected(host_client.error());
   host_client_ = std::move(*host_client);
-
-  auto created =
-      host_client_->Create(hostclient::resources::Namespaces(), "",
-                           Object{{"apiVersion", "v1"},
-                                  {"kind", "Namespace"},
-                                  {"metadata", Object{{"name", options_.host_namespace}}}});
-  if (!created) return tl::unexpected(created.error());
+  if (auto s = EnsureHostNamespace(); !s) return s;
 
   auto virtual_kubeconfig = WriteKubeconfig(*virtual_, dir_, "virtual");
   if (!virtual_kubeconfig) return tl::unexpected(virtual_kubeconfig.error());
@@ -113,6 +118,35 @@ Status SharedModeEnv::Init() {
   auto host_kubeconfig = WriteKubeconfig(*host_, dir_, "host");
   if (!host_kubeconfig) return tl::unexpected(host_kubeconfig.error());
   host_kubeconfig_ = std::move(*host_kubeconfig);
+  return Ok();
+}
+
+Status SharedModeEnv::InitExternal() {
+  if (options_.external_virtual_kubeconfig.empty() || options_.external_host_kubeconfig.empty()) {
+    return MakeError(ErrorCode::kConfig,
+                     "shared mode env: give both the virtual and the host kubeconfig, or neither");
+  }
+  auto virtual_client =
+      ExternalClient(options_.external_virtual_kubeconfig, "virtual", options_.client);
+  if (!virtual_client) return tl::unexpected(virtual_client.error());
+  virtual_client_ = std::move(*virtual_client);
+  auto host_client = ExternalClient(options_.external_host_kubeconfig, "host", options_.client);
+  if (!host_client) return tl::unexpected(host_client.error());
+  host_client_ = std::move(*host_client);
+  virtual_kubeconfig_ = options_.external_virtual_kubeconfig;
+  host_kubeconfig_ = options_.external_host_kubeconfig;
+  return EnsureHostNamespace();
+}
+
+Status SharedModeEnv::EnsureHostNamespace() {
+  auto created =
+      host_client_->Create(hostclient::resources::Namespaces(), "",
+                           Object{{"apiVersion", "v1"},
+                                  {"kind", "Namespace"},
+                                  {"metadata", Object{{"name", options_.host_namespace}}}});
+  if (!created && created.error().code() != ErrorCode::kAlreadyExists) {
+    return tl::unexpected(created.error());
+  }
   return Ok();
 }
 
@@ -144,8 +178,11 @@ Status SharedModeEnv::StartVkubelet(std::vector<std::string> extra_args) {
                              ? static_cast<size_t>(std::filesystem::file_size(log_path, ec))
                              : size_t{0};
 
+  if (options_.vkubelet_binary.empty()) {
+    return MakeError(ErrorCode::kConfig, "shared mode env: no vkubelet binary given");
+  }
   DaemonProcess::Options process;
-  process.binary = VKUBELET_BINARY;
+  process.binary = options_.vkubelet_binary;
   process.args = {
       "--cluster-name",    options_.cluster_name, "--cluster-namespace",  options_.host_namespace,
       "--host-kubeconfig", host_kubeconfig_,      "--virtual-kubeconfig", virtual_kubeconfig_,
@@ -206,13 +243,22 @@ std::string SharedModeEnv::VkubeletLog() const {
 }
 
 Status SharedModeEnv::WaitForNodeReady(const std::string& node, std::chrono::milliseconds timeout) {
-  // Read from the virtual server's storage rather than over HTTP: this polls every millisecond.
-  kubesim::ApiServer& server = virtual_->server();
-  const kubesim::ResourceInfo* nodes = server.catalog().Find("", "v1", "nodes");
+  // Read from the virtual server's storage rather than over HTTP where it runs here: this polls
+  // every millisecond.
+  auto read = [&]() -> Result<ObjectPtr> {
+    if (external()) {
+      auto got = virtual_client_->Get(hostclient::resources::Nodes(), "", node);
+      if (!got) return tl::unexpected(got.error());
+      return std::make_shared<const Object>(std::move(*got));
+    }
+    kubesim::ApiServer& server = virtual_->server();
+    const kubesim::ResourceInfo* nodes = server.catalog().Find("", "v1", "nodes");
+    return server.storage().GetShared(*nodes, "", node);
+  };
   std::string seen = "not found";
   const bool ready = WaitFor(
       [&] {
-        auto got = server.storage().GetShared(*nodes, "", node);
+        auto got = read();
         if (!got) {
           seen = got.error().ToString();
           return false;
