@@ -1,7 +1,9 @@
 #include "tests/bench/scenarios.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "tests/support/wait_for.h"
@@ -38,6 +40,26 @@ std::string Mib(uint64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
   return text;
+}
+
+// vkubelet's requests so far: virtual writes, virtual reads, host writes, host reads (watches
+// count once, when they are opened).
+std::array<double, 4> RequestsByCluster(BenchRun& run) {
+  std::array<double, 4> out{};
+  auto metrics = run.Metrics();
+  if (!metrics) return out;
+  const std::array<const char*, 2> clusters = {"cluster=\"virtual\"", "cluster=\"host\""};
+  for (size_t c = 0; c < clusters.size(); ++c) {
+    for (const char* verb : {"POST", "PUT", "PATCH", "DELETE"}) {
+      out[c * 2] += run.MetricSum(*metrics, "rest_client_requests_total",
+                                  {clusters[c], std::string("verb=\"") + verb + "\""});
+    }
+    for (const char* verb : {"GET", "LIST", "WATCH"}) {
+      out[c * 2 + 1] += run.MetricSum(*metrics, "rest_client_requests_total",
+                                      {clusters[c], std::string("verb=\"") + verb + "\""});
+    }
+  }
+  return out;
 }
 
 // Latencies of one stage for the named pods: from `from(name)` to `to(name)` where both exist.
@@ -108,6 +130,7 @@ Result<std::vector<Row>> Burst(BenchRun& run, Side side, int pods) {
   PodTracker& tracker = via_vkubelet ? run.virtual_pods() : run.direct_pods();
   const auto names = Names(via_vkubelet ? kBurstPrefix : "direct-", 0, pods);
   const double cpu_before = via_vkubelet ? CpuNow(run) : 0;
+  const auto requests_before = RequestsByCluster(run);
   const auto start = Steady::now();
   if (auto s = run.CreatePods(side, names); !s) return tl::unexpected(s.error());
   const size_t n = names.size();
@@ -133,6 +156,15 @@ Result<std::vector<Row>> Burst(BenchRun& run, Side side, int pods) {
   if (via_vkubelet) {
     row.daemon_cpu_seconds = CpuNow(run) - cpu_before;
     row.daemon_peak_rss = PeakRss(run);
+    const auto requests_after = RequestsByCluster(run);
+    char note[160];
+    std::snprintf(note, sizeof(note),
+                  "vkubelet requests/pod: virtual %.1f writes + %.1f reads, host %.1f + %.1f",
+                  (requests_after[0] - requests_before[0]) / static_cast<double>(n),
+                  (requests_after[1] - requests_before[1]) / static_cast<double>(n),
+                  (requests_after[2] - requests_before[2]) / static_cast<double>(n),
+                  (requests_after[3] - requests_before[3]) / static_cast<double>(n));
+    row.note = note;
   }
   rows.push_back(row);
   if (!via_vkubelet) {
