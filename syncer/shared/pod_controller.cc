@@ -433,6 +433,8 @@ Status PodController::SyncEphemeralContainers(const Object& virtual_pod, const O
                                               const std::string& key) {
   auto ephemeral = TranslateEphemeralContainers(virtual_pod, ctx);
   if (!ephemeral) return Ok();  // ComputeHostPodPatch reported the same translation error
+  // The API never removes an ephemeral container: a pod without any never had one denied.
+  if (ephemeral->allowed.empty() && ephemeral->denied.empty()) return Ok();
   std::vector<DeniedContainer> newly_denied;
   {
     std::lock_guard lock(mutex_);
