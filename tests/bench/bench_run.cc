@@ -86,7 +86,7 @@ Status BenchRun::Init() {
     testing::FakeKubelet::Options kubelet;
     kubelet.ns = "";  // every namespace: the twins' and the direct baseline's
     fake_kubelet_ = std::make_unique<testing::FakeKubelet>(env_->host_client(), kubelet);
-    fake_kubelet_->Start();
+    if (auto s = fake_kubelet_->Start(); !s) return s;
   }
   virtual_pods_ = std::make_unique<PodTracker>(env_->virtual_client(), kVirtualNamespace,
                                                PodTracker::KeyBy::kName);

@@ -21,6 +21,12 @@ std::string Now() {
   return text;
 }
 
+// Leases carry MicroTime: RFC 3339 with exactly six fractional digits.
+std::string MicroNow() {
+  const std::string whole = Now();
+  return whole.substr(0, whole.size() - 1) + ".000000Z";
+}
+
 Object Condition(std::string_view type, const std::string& at) {
   Object condition;
   condition["type"] = type;
@@ -78,9 +84,61 @@ FakeKubelet::FakeKubelet(hostclient::RestClient& client, Options options)
 
 FakeKubelet::~FakeKubelet() { Stop(); }
 
-void FakeKubelet::Start() {
+Status FakeKubelet::Start() {
+  if (auto s = RegisterNode(); !s) return s;
   informer_.Start();
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  lease_renewer_ = std::thread([this] { RenewLease(); });
+  return Ok();
+}
+
+Status FakeKubelet::RegisterNode() {
+  const std::string at = Now();
+  Object resources{{"cpu", "1000"}, {"memory", "4Ti"}, {"pods", "100000"}};
+  Object node{{"apiVersion", "v1"},
+              {"kind", "Node"},
+              {"metadata", Object{{"name", options_.node_name},
+                                  {"labels", Object{{"kubernetes.io/hostname", options_.node_name},
+                                                    {"kubernetes.io/os", "linux"}}}}},
+              {"status", Object{{"capacity", resources},
+                                {"allocatable", resources},
+                                {"addresses", json::array{Object{{"type", "InternalIP"},
+                                                                 {"address", options_.host_ip}}}},
+                                {"conditions", json::array{Object{{"type", "Ready"},
+                                                                  {"status", "True"},
+                                                                  {"reason", "KubeletReady"},
+                                                                  {"lastHeartbeatTime", at},
+                                                                  {"lastTransitionTime", at}}}}}}};
+  auto created = client_.Create(hostclient::resources::Nodes(), "", node);
+  if (!created && created.error().code() != ErrorCode::kAlreadyExists) {
+    return tl::unexpected(created.error());
+  }
+  return Ok();
+}
+
+void FakeKubelet::RenewLease() {
+  const auto interval = std::chrono::seconds(10);
+  while (true) {
+    Object lease{
+        {"apiVersion", "coordination.k8s.io/v1"},
+        {"kind", "Lease"},
+        {"metadata", Object{{"name", options_.node_name}, {"namespace", "kube-node-lease"}}},
+        {"spec", Object{{"holderIdentity", options_.node_name},
+                        {"leaseDurationSeconds", 40},
+                        {"renewTime", MicroNow()}}}};
+    // The renew time is all that changes: a merge patch, or a create the first time.
+    auto patched = client_.Patch(hostclient::resources::Leases(), "kube-node-lease",
+                                 options_.node_name, hostclient::PatchType::kMergePatch,
+                                 obj::Serialize(Object{{"spec", lease["spec"]}}));
+    if (!patched && patched.error().code() == ErrorCode::kNotFound) {
+      auto created = client_.Create(hostclient::resources::Leases(), "kube-node-lease", lease);
+      if (!created) ++write_errors_;
+    } else if (!patched) {
+      ++write_errors_;
+    }
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_for(lock, interval, [&] { return stopping_; })) return;
+  }
 }
 
 void FakeKubelet::Stop() {
@@ -93,6 +151,7 @@ void FakeKubelet::Stop() {
   informer_.Stop();
   for (auto& worker : workers_) worker.join();
   workers_.clear();
+  if (lease_renewer_.joinable()) lease_renewer_.join();
 }
 
 void FakeKubelet::Enqueue(const ObjectPtr& pod) {
