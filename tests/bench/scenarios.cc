@@ -74,6 +74,31 @@ LatencySummary Stage(const std::vector<std::string>& names, From from, To to) {
   return Summarize(std::move(ms));
 }
 
+// Virtual create sent -> twin seen on the host.
+LatencySummary CreateStage(BenchRun& run, const std::vector<std::string>& names) {
+  return Stage(
+      names, [&](const std::string& name) { return run.CreatedAt(name); },
+      [&](const std::string& name) -> std::optional<Steady::time_point> {
+        auto twin = run.twins().Get(name);
+        if (!twin) return std::nullopt;
+        return twin->seen;
+      });
+}
+
+// Twin seen Running -> virtual pod seen Running.
+LatencySummary RunningStage(BenchRun& run, const std::vector<std::string>& names) {
+  return Stage(
+      names,
+      [&](const std::string& name) -> std::optional<Steady::time_point> {
+        auto twin = run.twins().Get(name);
+        return twin ? twin->running : std::nullopt;
+      },
+      [&](const std::string& name) -> std::optional<Steady::time_point> {
+        auto pod = run.virtual_pods().Get(name);
+        return pod ? pod->running : std::nullopt;
+      });
+}
+
 // Creates the pods named so at `rate` a second from `threads` threads, each create sent at its
 // slot (i / rate after the start) so that a slow answer does not hold back the next pods.
 Status CreatePaced(BenchRun& run, const std::vector<std::string>& names, double rate,
@@ -176,27 +201,12 @@ Result<std::vector<Row>> Burst(BenchRun& run, Side side, int pods) {
   Row create_stage;
   create_stage.scenario = "  stage";
   create_stage.latency_what = "virtual create -> host create";
-  create_stage.latency = Stage(
-      names, [&](const std::string& name) { return run.CreatedAt(name); },
-      [&](const std::string& name) -> std::optional<Steady::time_point> {
-        auto twin = run.twins().Get(name);
-        if (!twin) return std::nullopt;
-        return twin->seen;
-      });
+  create_stage.latency = CreateStage(run, names);
   rows.push_back(create_stage);
   Row running_stage;
   running_stage.scenario = "  stage";
   running_stage.latency_what = "host Running -> virtual Running";
-  running_stage.latency = Stage(
-      names,
-      [&](const std::string& name) -> std::optional<Steady::time_point> {
-        auto twin = run.twins().Get(name);
-        return twin ? twin->running : std::nullopt;
-      },
-      [&](const std::string& name) -> std::optional<Steady::time_point> {
-        auto pod = run.virtual_pods().Get(name);
-        return pod ? pod->running : std::nullopt;
-      });
+  running_stage.latency = RunningStage(run, names);
   rows.push_back(running_stage);
   return rows;
 }
@@ -298,13 +308,7 @@ Result<std::vector<Row>> SteadyLoad(BenchRun& run) {
   create_stage.pods = n;
   create_stage.seconds = Millis(start, Steady::now()) / 1000;
   create_stage.latency_what = "virtual create -> host create";
-  create_stage.latency = Stage(
-      names, [&](const std::string& name) { return run.CreatedAt(name); },
-      [&](const std::string& name) -> std::optional<Steady::time_point> {
-        auto twin = run.twins().Get(name);
-        if (!twin) return std::nullopt;
-        return twin->seen;
-      });
+  create_stage.latency = CreateStage(run, names);
   create_stage.daemon_cpu_seconds = CpuNow(run) - cpu_before;
   create_stage.daemon_peak_rss = PeakRss(run);
   create_stage.note = "target p99 <= 25 ms";
@@ -312,16 +316,7 @@ Result<std::vector<Row>> SteadyLoad(BenchRun& run) {
   Row running_stage;
   running_stage.scenario = "  stage";
   running_stage.latency_what = "host Running -> virtual Running";
-  running_stage.latency = Stage(
-      names,
-      [&](const std::string& name) -> std::optional<Steady::time_point> {
-        auto twin = run.twins().Get(name);
-        return twin ? twin->running : std::nullopt;
-      },
-      [&](const std::string& name) -> std::optional<Steady::time_point> {
-        auto pod = run.virtual_pods().Get(name);
-        return pod ? pod->running : std::nullopt;
-      });
+  running_stage.latency = RunningStage(run, names);
   running_stage.note = "target p99 <= 25 ms";
   rows.push_back(running_stage);
 
