@@ -5,6 +5,7 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include "hostclient/base/thread_name.h"
 #include "hostclient/informer.h"
 #include "hostclient/lister_watcher.h"
 #include "hostclient/resource.h"
@@ -153,7 +154,11 @@ void ObjectSyncer::Start() {
     state->virtual_informer->Start();
     state->host_informer->Start();
   }
-  if (!worker_.joinable()) worker_ = std::thread([this] { Worker(); });
+  if (!worker_.joinable())
+    worker_ = std::thread([this] {
+      SetCurrentThreadName("object-syncer");
+      Worker();
+    });
 }
 
 bool ObjectSyncer::HasSynced() const {
@@ -247,6 +252,17 @@ Status ObjectSyncer::Sync(Kind kind, const std::string& ns, const std::string& n
   const std::string host_name = HostName(ctx_.cluster, ns, name);
   ObjectPtr current = state.host_informer->store().Get(ctx_.host_namespace + "/" + host_name);
   ObjectPtr source = state.virtual_informer->store().Get(ns + "/" + name);
+  if (source == nullptr && !collect) {
+    // A pod is about to start: an object created just before it may not have reached our cache
+    // yet (each informer has its own watch), so ask the API server before going without it.
+    auto fetched = virtual_client_.Get(state.resource, ns, name);
+    if (!fetched && !fetched.error().IsNotFound()) {
+      if (metrics_->errors)
+        metrics_->errors->Add({{"kind", state.kind}, {"reason", "get"}}).Increment();
+      return tl::unexpected(fetched.error());
+    }
+    if (fetched) source = std::make_shared<const Object>(std::move(*fetched));
+  }
 
   if (source != nullptr && (referenced || !collect)) {
     Object virtual_object = *source;

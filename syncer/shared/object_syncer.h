@@ -35,9 +35,10 @@ namespace vk::syncer::shared {
 // handlers); the copies come from four informers (virtual and host ConfigMaps and Secrets, the
 // host ones selected by our ownership labels) and one worker. EnsureSynced lets the pod
 // controller write the copies a pod needs before it creates the pod's twin, so that the host
-// kubelet never starts a pod whose volumes are missing; a reference to a virtual object that does
-// not exist is not an error (the host kubelet reports the missing volume, as a kubelet would, and
-// the copy appears when the object does).
+// kubelet never starts a pod whose volumes are missing (an object not in the cache yet is read from
+// the virtual API server); a reference to a virtual object that does not exist is not an error
+// (the host kubelet reports the missing volume, as a kubelet would, and the copy appears when the
+// object does).
 //
 // Garbage collection of copies left by a previous run waits for ReferencesKnown(): until every
 // pod's references have been reported, an unreferenced copy may still be needed.

@@ -273,13 +273,17 @@ TEST_F(PodsE2eTest, BurstOf300Pods) {
   }
   EXPECT_EQ(host_pods.size(), static_cast<size_t>(kPods));
   EXPECT_EQ(origins.size(), static_cast<size_t>(kPods));
-  auto metrics = env_->Metrics();
-  ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->find("vkubelet_pods{state=\"running\"} 300"), std::string::npos);
-  EXPECT_NE(
-      metrics->find(
-          "vkubelet_pod_sync_latency_seconds_count{stage=\"virtual_create_to_host_create\"} 300"),
-      std::string::npos);
+  // vkubelet updates its metrics once a status write has returned, which can be after this test
+  // saw the pod Running: wait for them.
+  std::string metrics_text;
+  EXPECT_TRUE(WaitFor([&] {
+    auto metrics = env_->Metrics();
+    metrics_text = metrics ? *metrics : std::string();
+    return metrics_text.find("vkubelet_pods{state=\"running\"} 300") != std::string::npos &&
+           metrics_text.find(
+               "vkubelet_pod_sync_latency_seconds_count{stage=\"virtual_create_to_"
+               "host_create\"} 300") != std::string::npos;
+  })) << metrics_text;
 
   // And all of them go away again.
   for (int i = 0; i < kPods; ++i) {
@@ -304,12 +308,16 @@ TEST_F(PodsE2eTest, KillDuringABurstLosesDuplicatesAndOrphansNothing) {
       env_->KillVkubelet();
     }
   }
-  std::map<std::string, std::string> uid_before;  // twins that existed at the kill
-  for (const auto& twin : HostPods())
+  // Twins that existed at the kill, from one list: a create still in flight at the kill may land
+  // after it, and the doomed pod must be one whose twin is counted here.
+  const auto twins_at_kill = HostPods();
+  ASSERT_FALSE(twins_at_kill.empty());
+  std::map<std::string, std::string> uid_before;
+  for (const auto& twin : twins_at_kill)
     uid_before[std::string(obj::Name(*twin))] = std::string(obj::Uid(*twin));
   // Meanwhile one pod with a twin goes away for good.
   const std::string doomed =
-      std::string(obj::Annotation(*HostPods().front(), syncer::shared::kAnnotationOriginName));
+      std::string(obj::Annotation(*twins_at_kill.front(), syncer::shared::kAnnotationOriginName));
   DeleteOptions force;
   force.grace_period_seconds = 0;
   ASSERT_TRUE(env_->virtual_client().Delete(Pods(), kNs, doomed, force));
