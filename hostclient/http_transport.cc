@@ -42,6 +42,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "hostclient/base/thread_name.h"
 #include "hostclient/server_url.h"
 #include "hostclient/tls_context.h"
 #include "hostclient/transport.h"
@@ -220,7 +221,10 @@ class TransportImpl : public std::enable_shared_from_this<TransportImpl> {
   void Start() {
     threads_.reserve(static_cast<size_t>(options_.io_threads));
     for (int i = 0; i < options_.io_threads; ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+      threads_.emplace_back([this] {
+        SetCurrentThreadName("io:" + cluster_);
+        ioc_.run();
+      });
     }
   }
 

@@ -5,6 +5,8 @@
 #include <exception>
 #include <utility>
 
+#include "hostclient/base/thread_name.h"
+
 namespace vk::hostclient {
 namespace {
 
@@ -60,7 +62,10 @@ void SharedInformer::Start() {
     std::lock_guard lock(mutex_);
     if (started_ || stopped_) return;
     started_ = true;
-    dispatch_thread_ = std::thread([this] { DispatchLoop(); });
+    dispatch_thread_ = std::thread([this] {
+      SetCurrentThreadName("d:" + options_.name);
+      DispatchLoop();
+    });
   }
   reflector_->Start();
 }

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "hostclient/base/thread_name.h"
 #include "hostclient/status_error.h"
 
 namespace vk::hostclient {
@@ -60,7 +61,10 @@ void Reflector::Start() {
   std::lock_guard lock(mutex_);
   if (started_ || stopping_) return;
   started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("w:" + options_.name);
+    Run();
+  });
 }
 
 void Reflector::Stop() {

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "hostclient/base/object.h"
+#include "hostclient/base/thread_name.h"
 #include "hostclient/rest_client.h"
 
 namespace vk::kubelet {
@@ -45,7 +46,10 @@ ApiServerProbe::~ApiServerProbe() { Stop(); }
 std::string ApiServerProbe::name() const { return client_.cluster_name() + "-api-probe"; }
 
 Status ApiServerProbe::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("probe:" + client_.cluster_name());
+    Loop();
+  });
   return Ok();
 }
 

@@ -22,6 +22,8 @@
 #include <sstream>
 #include <thread>
 
+#include "hostclient/base/thread_name.h"
+
 namespace vk::kubelet {
 namespace {
 
@@ -266,7 +268,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   impl->port = impl->acceptor.local_endpoint().port();
   Impl* raw = impl.get();
   asio::co_spawn(raw->ioc, raw->AcceptLoop(), asio::detached);
-  raw->thread = std::thread([raw] { raw->ioc.run(); });
+  raw->thread = std::thread([raw] {
+    SetCurrentThreadName("http-server");
+    raw->ioc.run();
+  });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 

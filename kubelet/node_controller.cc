@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "hostclient/base/thread_name.h"
 #include "hostclient/informer.h"
 #include "hostclient/lister_watcher.h"
 #include "hostclient/rest_client.h"
@@ -170,7 +171,10 @@ Status NodeController::Start() {
   }
   host_nodes_->Start();
   if (quotas_) quotas_->Start();
-  worker_ = std::thread([this] { Loop(); });
+  worker_ = std::thread([this] {
+    SetCurrentThreadName("node-controller");
+    Loop();
+  });
   return Ok();
 }
 

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "hostclient/base/rfc3339.h"
+#include "hostclient/base/thread_name.h"
 #include "hostclient/rest_client.h"
 
 namespace vk::syncer {
@@ -83,7 +84,10 @@ EventRecorder::EventRecorder(hostclient::RestClient& client, EventSource source,
       spdlog::error("event recorder: metrics disabled: {}", e.what());
     }
   }
-  worker_ = std::thread([this] { Loop(); });
+  worker_ = std::thread([this] {
+    SetCurrentThreadName("event-recorder");
+    Loop();
+  });
 }
 
 EventRecorder::~EventRecorder() { Shutdown(); }

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "hostclient/base/thread_name.h"
+
 namespace vk::syncer {
 namespace {
 
@@ -97,7 +99,10 @@ WorkQueue::WorkQueue(WorkQueueOptions options)
                                                     : DefaultControllerRateLimiter(clock_)),
       metrics_update_period_(options.metrics_update_period),
       metrics_(options.metrics != nullptr ? Metrics::Create(*options.metrics, name_) : nullptr) {
-  delay_thread_ = std::thread([this] { DelayLoop(); });
+  delay_thread_ = std::thread([this] {
+    SetCurrentThreadName("delay:" + name_);
+    DelayLoop();
+  });
 }
 
 WorkQueue::~WorkQueue() {

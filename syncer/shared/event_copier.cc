@@ -11,6 +11,7 @@
 
 #include "hostclient/backoff.h"
 #include "hostclient/base/rfc3339.h"
+#include "hostclient/base/thread_name.h"
 #include "hostclient/informer.h"
 #include "hostclient/lister_watcher.h"
 #include "hostclient/rest_client.h"
@@ -124,7 +125,10 @@ Status EventCopier::Start() {
   }
   started_ = true;
   informer_->Start();
-  runner_ = std::thread([this] { Run(); });
+  runner_ = std::thread([this] {
+    SetCurrentThreadName("event-copier");
+    Run();
+  });
   return Ok();
 }
 
@@ -165,7 +169,10 @@ void EventCopier::Run() {
   copies_loaded_ = true;
   if (stopping_) return;
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { Work(); });
+    workers_.emplace_back([this] {
+      SetCurrentThreadName("event-worker");
+      Work();
+    });
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hostclient/base/thread_name.h"
 #include "hostclient/informer.h"
 #include "hostclient/lister_watcher.h"
 #include "hostclient/resource.h"
@@ -185,7 +186,10 @@ void PodController::Start() {
   virtual_pods_->Start();
   host_pods_->Start();
   objects_->Start();
-  starter_ = std::thread([this] { StartWhenSynced(); });
+  starter_ = std::thread([this] {
+    SetCurrentThreadName("pod-starter");
+    StartWhenSynced();
+  });
 }
 
 void PodController::StartWhenSynced() {
@@ -210,7 +214,10 @@ void PodController::StartWhenSynced() {
   if (stopping_) return;
   synced_ = true;
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { Worker(); });
+    workers_.emplace_back([this] {
+      SetCurrentThreadName("pod-worker");
+      Worker();
+    });
   }
   spdlog::info("pod controller synced: {} virtual pods, {} host pods",
                virtual_pods_->store().List().size(), host_pods_->store().List().size());
