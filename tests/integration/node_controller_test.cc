@@ -324,8 +324,8 @@ TEST_F(NodeControllerTest, PerHostNodeModeServesOneNodePerHostNode) {
   ASSERT_TRUE(WaitFor([&] { return !VirtualNode("vk-host-2").has_value(); }));
   ASSERT_TRUE(WaitFor([&] { return LeaseRenewTime("vk-host-2").empty(); }));
   // The controller publishes its node set after the pass that deleted the node ends.
-  EXPECT_TRUE(WaitFor(
-      [&] { return controller_->NodeNames() == std::vector<std::string>{"vk-host-1"}; }));
+  EXPECT_TRUE(
+      WaitFor([&] { return controller_->NodeNames() == std::vector<std::string>{"vk-host-1"}; }));
   AddHostNode("host-3", "2", "8Gi");
   ASSERT_TRUE(WaitForCapacity("cpu", "2", "vk-host-3"));
   EXPECT_TRUE(VirtualNode("vk-host-1").has_value());
