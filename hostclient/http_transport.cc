@@ -77,6 +77,7 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr uint64_t kMaxBodyBytes = uint64_t{512} << 20;
 constexpr uint32_t kMaxHeaderBytes = 1u << 20;
 constexpr size_t kStreamChunkBytes = 64 * 1024;
+constexpr size_t kReadBufferBytes = 16 * 1024 + 512;  // a TLS record and its framing
 
 std::string FormatDuration(std::chrono::milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
@@ -119,6 +120,9 @@ struct Connection {
     tls.reset();
     plain.reset();
     buffer.consume(buffer.size());
+    // Beast reads at most the buffer's free capacity (at least 512 bytes) per call; without room
+    // for a whole TLS record a busy watch would take several reads, and hand-offs, per event.
+    buffer.reserve(kReadBufferBytes);
     if (ctx != nullptr) {
       tls.emplace(strand, *ctx);
     } else {
@@ -653,6 +657,20 @@ class TransportImpl : public std::enable_shared_from_this<TransportImpl> {
     co_return head;
   }
 
+  // Parses body bytes that are already buffered, chunk after chunk, without reading the socket:
+  // a busy watch then costs one hand-off per batch of events instead of one per event.
+  std::optional<Error> ParseBuffered(Connection& conn, StreamState& state) {
+    StreamParser& parser = *state.parser;
+    while (!parser.is_done() && conn.buffer.size() > 0 && parser.get().body().size > 0) {
+      beast::error_code ec;
+      const size_t used = parser.put(conn.buffer.data(), ec);
+      conn.buffer.consume(used);
+      if (ec == http::error::need_more || ec == http::error::need_buffer || used == 0) break;
+      if (ec) return MapError(conn, state.what, ec, "read stream", options_.stream_idle_timeout);
+    }
+    return std::nullopt;
+  }
+
   // Delivers the body bytes that arrive next, as soon as they arrive; at the end of the body the
   // connection goes back to the pool (or is closed).
   asio::awaitable<Result<StreamChunk>> DoReadChunk(ConnectionPtr conn, StreamState& state) {
@@ -674,8 +692,14 @@ class TransportImpl : public std::enable_shared_from_this<TransportImpl> {
         Release(conn, false);
         co_return tl::unexpected(std::move(error));
       }
-      const size_t got = state.chunk.size() - parser.get().body().size;
-      if (got > 0) co_return StreamChunk{std::string(state.chunk.data(), got)};
+      if (parser.get().body().size < state.chunk.size()) {
+        if (auto failed = ParseBuffered(*conn, state)) {
+          Release(conn, false);
+          co_return tl::unexpected(std::move(*failed));
+        }
+        const size_t got = state.chunk.size() - parser.get().body().size;
+        co_return StreamChunk{std::string(state.chunk.data(), got)};
+      }
     }
     Release(conn, parser.keep_alive());
     co_return StreamChunk{std::nullopt};

@@ -75,6 +75,7 @@ struct ServerOptions {
 //   /hang            never answers (until Stop); counts hanging
 //   /stream          chunked: "event-1\n", waits for OpenGate(), "event-2\n", end
 //   /stream-forever  chunked: "event-1\n", then nothing
+//   /stream-batch    chunked: "a\n", "b\n", "c\n" and the end, all in one write
 //   /missing         404 "not found"
 //   /whoami          200, body = client certificate CN; X-SNI = server name the client sent
 class TestServer {
@@ -237,6 +238,16 @@ class TestServer {
         if (c2) co_return false;
         auto [c3, n3] = co_await asio::async_write(stream, http::make_chunk_last(), kNoThrow);
         if (c3) co_return false;
+        continue;
+      } else if (path == "/stream-batch") {
+        http::response<http::empty_body> head{http::status::ok, 11};
+        head.chunked(true);
+        http::response_serializer<http::empty_body> sr{head};
+        auto [hec, hn] = co_await http::async_write_header(stream, sr, kNoThrow);
+        if (hec) co_return false;
+        const std::string body = "2\r\na\n\r\n2\r\nb\n\r\n2\r\nc\n\r\n0\r\n\r\n";
+        auto [bec, bn] = co_await asio::async_write(stream, asio::buffer(body), kNoThrow);
+        if (bec) co_return false;
         continue;
       } else if (path == "/missing") {
         res.result(http::status::not_found);
@@ -691,6 +702,21 @@ TEST_F(HttpTransportTest, StreamDeliversChunksAsTheyArrive) {
   // A fully read stream gives its connection back.
   ASSERT_TRUE(transport->RoundTrip(Get("/echo")).has_value());
   EXPECT_EQ(server_->accepted(), 1);
+}
+
+// Chunks that arrived together are handed over together: a busy watch costs one read (and one
+// hand-off between threads) per batch of events, not one per event.
+TEST_F(HttpTransportTest, StreamHandsOverEveryBufferedChunkInOneRead) {
+  StartServer();
+  auto transport = NewTransport(Config());
+  auto stream = transport->Stream(Get("/stream-batch"));
+  ASSERT_TRUE(stream.has_value()) << stream.error().ToString();
+  auto first = (*stream)->Read();
+  ASSERT_TRUE(first.has_value()) << first.error().ToString();
+  EXPECT_EQ(first->value_or("<end>"), "a\nb\nc\n");
+  auto end = (*stream)->Read();
+  ASSERT_TRUE(end.has_value()) << end.error().ToString();
+  EXPECT_FALSE(end->has_value());
 }
 
 TEST_F(HttpTransportTest, StreamOfAnErrorStatus) {
