@@ -625,6 +625,44 @@ TEST_F(HttpTransportTest, RequestTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
+// A request on a kept-alive connection is done by the calling thread with blocking I/O; its
+// deadline still holds.
+TEST_F(HttpTransportTest, RequestTimeoutOnAReusedConnection) {
+  StartServer();
+  auto transport = NewTransport(Config());
+  ASSERT_TRUE(transport->RoundTrip(Get("/echo")).has_value());
+  const auto start = std::chrono::steady_clock::now();
+  auto res = transport->RoundTrip(Get("/hang", 200ms));
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error().code(), ErrorCode::kTimeout) << res.error().ToString();
+  EXPECT_THAT(res.error().message(), HasSubstr("200ms"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(server_->accepted(), 1);  // the hanging request did reuse the connection
+
+  // The timed-out connection is not reused.
+  ASSERT_TRUE(transport->RoundTrip(Get("/echo")).has_value());
+  EXPECT_EQ(server_->accepted(), 2);
+}
+
+TEST_F(HttpTransportTest, ShutdownCancelsABlockingRequestOnAReusedConnection) {
+  StartServer();
+  auto transport = NewTransport(Config());
+  ASSERT_TRUE(transport->RoundTrip(Get("/echo")).has_value());
+  std::optional<Error> error;
+  std::thread requester([&] {
+    auto res = transport->RoundTrip(Get("/hang", 30s));
+    if (!res) error = res.error();
+  });
+  ASSERT_TRUE(WaitFor([&] { return server_->hanging() == 1; }));
+  const auto start = std::chrono::steady_clock::now();
+  transport->Shutdown();
+  requester.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(server_->accepted(), 1);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->code(), ErrorCode::kCancelled) << error->ToString();
+}
+
 TEST_F(HttpTransportTest, WaitingForAConnectionSlotTimesOut) {
   StartServer();
   TransportOptions options;
