@@ -664,9 +664,7 @@ class TransportImpl : public std::enable_shared_from_this<TransportImpl> {
         }
       }
       parser.emplace();
-      parser->header_limit(kMaxHeaderBytes);
-      parser->body_limit(headers_only ? std::numeric_limits<uint64_t>::max() : kMaxBodyBytes);
-      if (plan.head) parser->skip(true);
+      LimitParser(*parser, plan, headers_only);
       auto [ec, phase] = conn->tls
                              ? co_await Exchange(*conn->tls, *conn, plan, *parser, headers_only)
                              : co_await Exchange(*conn->plain, *conn, plan, *parser, headers_only);
@@ -680,6 +678,25 @@ class TransportImpl : public std::enable_shared_from_this<TransportImpl> {
       Release(conn, false);
       co_return tl::unexpected(std::move(error));
     }
+  }
+
+  // Bounds what a response may bring; a stream's body (headers_only) is read piecewise, unbounded.
+  template <typename Parser>
+  static void LimitParser(Parser& parser, const RequestPlan& plan, bool headers_only) {
+    parser.header_limit(kMaxHeaderBytes);
+    parser.body_limit(headers_only ? std::numeric_limits<uint64_t>::max() : kMaxBodyBytes);
+    if (plan.head) parser.skip(true);
+  }
+
+  // The response of a complete exchange; the connection goes back to the pool (or is closed).
+  HttpResponse FinishRoundTrip(const ConnectionPtr& conn,
+                               http::response<http::string_body> message) {
+    HttpResponse response;
+    response.status = static_cast<int>(message.result_int());
+    response.headers = CopyHeaders(message.base());
+    response.body = std::move(message.body());
+    Release(conn, message.keep_alive());
+    return response;
   }
 
   // The exchange on an open connection, by the calling thread (see the file comment). nullopt:
@@ -696,9 +713,7 @@ class TransportImpl : public std::enable_shared_from_this<TransportImpl> {
     const auto watch =
         watchdog_.Add(plan.deadline, [raw = conn.get()] { raw->InterruptAtDeadline(); });
     http::response_parser<http::string_body> parser;
-    parser.header_limit(kMaxHeaderBytes);
-    parser.body_limit(kMaxBodyBytes);
-    if (plan.head) parser.skip(true);
+    LimitParser(parser, plan, false);
     beast::error_code ec;
     const char* phase = "send request";
     auto exchange = [&](auto& stream) {
@@ -725,26 +740,14 @@ class TransportImpl : public std::enable_shared_from_this<TransportImpl> {
       Release(conn, false);
       return tl::unexpected(std::move(error));
     }
-    http::response<http::string_body> message = parser.release();
-    HttpResponse response;
-    response.status = static_cast<int>(message.result_int());
-    response.headers = CopyHeaders(message.base());
-    response.body = std::move(message.body());
-    Release(conn, message.keep_alive());
-    return response;
+    return FinishRoundTrip(conn, parser.release());
   }
 
   asio::awaitable<Result<HttpResponse>> DoRoundTrip(ConnectionPtr conn, const RequestPlan& plan) {
     std::optional<http::response_parser<http::string_body>> parser;
     Status sent = co_await Send(conn, plan, parser, false);
     if (!sent) co_return tl::unexpected(sent.error());
-    http::response<http::string_body> message = parser->release();
-    HttpResponse response;
-    response.status = static_cast<int>(message.result_int());
-    response.headers = CopyHeaders(message.base());
-    response.body = std::move(message.body());
-    Release(conn, message.keep_alive());
-    co_return response;
+    co_return FinishRoundTrip(conn, parser->release());
   }
 
   asio::awaitable<Result<StreamHead>> DoOpenStream(ConnectionPtr conn, const RequestPlan& plan,
