@@ -33,9 +33,9 @@ void Guarded(const std::string& informer, const char* what, F&& call) {
 SharedInformer::SharedInformer(ListerWatcherPtr lister_watcher, InformerOptions options)
     : options_(std::move(options)),
       lister_watcher_(std::move(lister_watcher)),
-      store_([this](const std::vector<StoreChange>& changes, bool from_replace) {
-        OnStoreChanges(changes, from_replace);
-      }),
+      store_([this](const std::vector<StoreChange>& changes,
+                    bool from_replace) { OnStoreChanges(changes, from_replace); },
+             options_.deliver_old_objects ? OldObjects::kReported : OldObjects::kNotReported),
       reflector_(
           std::make_unique<Reflector>(*lister_watcher_, store_, ReflectorOptionsFor(options_))) {}
 

@@ -23,7 +23,8 @@ struct EventHandler {
   // is_initial_list: the object was part of the state the handler started from (the first list,
   // or the synthetic adds of a handler registered after start), not a new creation.
   std::function<void(const ObjectPtr& object, bool is_initial_list)> on_add;
-  // Resyncs deliver old == new.
+  // Resyncs deliver old == new. old_object is null when the informer does not deliver old
+  // objects (InformerOptions::deliver_old_objects).
   std::function<void(const ObjectPtr& old_object, const ObjectPtr& new_object)> on_update;
   // The last state known: the final object of a watch DELETED event, or the cached state for an
   // object that vanished between two lists. Delivered even for objects the cache never held.
@@ -35,6 +36,9 @@ struct InformerOptions {
   // Every resync period, on_update(o, o) is delivered for every cached object, so that handlers
   // re-check state they may have failed to act on. Zero disables it. Measured on the real clock.
   std::chrono::steady_clock::duration resync_period{0};
+  // Whether on_update receives the object's previous state. The cache keeps objects as text, so
+  // each previous state costs a parse; handlers that only need the new state turn this off.
+  bool deliver_old_objects = true;
   // The reflector's options; its name defaults to the informer's.
   ReflectorOptions reflector;
 };

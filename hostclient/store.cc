@@ -1,6 +1,7 @@
 #include "hostclient/store.h"
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <mutex>
 #include <utility>
 
@@ -53,7 +54,20 @@ bool Changed(const Object& prev, const Object& next) {
 
 }  // namespace
 
-Store::Store(ChangeHook hook) : hook_(std::move(hook)) {}
+std::string Store::Compact(const Object& object) {
+  std::string json = obj::Serialize(object);
+  json.shrink_to_fit();
+  return json;
+}
+
+ObjectPtr Store::Materialize(const Entry& entry) {
+  if (ObjectPtr live = entry.parsed.lock()) return live;
+  // Cannot fail: the text is boost::json's own serialization of an object.
+  return std::make_shared<const Object>(std::move(boost::json::parse(entry.json).as_object()));
+}
+
+Store::Store(ChangeHook hook, OldObjects old_objects)
+    : hook_(std::move(hook)), report_old_objects_(old_objects == OldObjects::kReported) {}
 
 Status Store::AddIndexer(const std::string& name, IndexFunc fn) {
   if (!fn) return MakeError(ErrorCode::kInvalid, "index " + name + ": no index function");
@@ -63,8 +77,10 @@ Status Store::AddIndexer(const std::string& name, IndexFunc fn) {
   }
   Index& index = indexes_[name];
   index.fn = std::move(fn);
-  for (const auto& [key, object] : items_) {
-    for (auto& value : index.fn(*object)) index.keys_by_value[std::move(value)].insert(key);
+  for (const auto& [key, entry] : items_) {
+    for (auto& value : index.fn(*Materialize(entry))) {
+      index.keys_by_value[std::move(value)].insert(key);
+    }
   }
   return Ok();
 }
@@ -75,9 +91,11 @@ void Store::IndexLocked(const std::string& key, const Object& object) {
   }
 }
 
-void Store::UnindexLocked(const std::string& key, const Object& object) {
+void Store::UnindexLocked(const std::string& key, const Entry& entry) {
+  if (indexes_.empty()) return;  // spares the parse
+  const ObjectPtr object = Materialize(entry);
   for (auto& [name, index] : indexes_) {
-    for (const auto& value : index.fn(object)) {
+    for (const auto& value : index.fn(*object)) {
       auto it = index.keys_by_value.find(value);
       if (it == index.keys_by_value.end()) continue;
       it->second.erase(key);
@@ -87,22 +105,25 @@ void Store::UnindexLocked(const std::string& key, const Object& object) {
   }
 }
 
-StoreChange Store::PutLocked(const std::string& key, ObjectPtr object) {
-  auto [it, inserted] = items_.try_emplace(key, object);
+StoreChange Store::PutLocked(const std::string& key, ObjectPtr object, std::string json) {
+  auto [it, inserted] = items_.try_emplace(key);
   if (inserted) {
+    it->second = Entry{std::move(json), object};
     IndexLocked(key, *object);
     return StoreChange{StoreChange::Type::kAdded, nullptr, std::move(object)};
   }
-  ObjectPtr old = std::exchange(it->second, object);
-  UnindexLocked(key, *old);
+  ObjectPtr old = report_old_objects_ ? Materialize(it->second) : nullptr;
+  UnindexLocked(key, it->second);
+  it->second = Entry{std::move(json), object};
   IndexLocked(key, *object);
   return StoreChange{StoreChange::Type::kUpdated, std::move(old), std::move(object)};
 }
 
 StoreChange Store::Add(ObjectPtr object) {
   std::string key = obj::Key(*object);
+  std::string json = Compact(*object);
   std::unique_lock lock(mutex_);
-  StoreChange change = PutLocked(key, std::move(object));
+  StoreChange change = PutLocked(key, std::move(object), std::move(json));
   if (hook_) hook_({change}, false);
   return change;
 }
@@ -115,9 +136,9 @@ StoreChange Store::Delete(ObjectPtr object) {
   StoreChange change{StoreChange::Type::kDeleted, nullptr, std::move(object)};
   auto it = items_.find(key);
   if (it != items_.end()) {
-    change.old_object = std::move(it->second);
+    if (report_old_objects_) change.old_object = Materialize(it->second);
+    UnindexLocked(key, it->second);
     items_.erase(it);
-    UnindexLocked(key, *change.old_object);
   }
   if (hook_) hook_({change}, false);
   return change;
@@ -125,29 +146,36 @@ StoreChange Store::Delete(ObjectPtr object) {
 
 std::vector<StoreChange> Store::Replace(std::vector<ObjectPtr> objects,
                                         std::string resource_version) {
+  std::vector<std::string> texts;
+  texts.reserve(objects.size());
+  for (const auto& object : objects) texts.push_back(Compact(*object));
   std::vector<StoreChange> changes;
   std::unique_lock lock(mutex_);
   std::unordered_set<std::string> listed;
   listed.reserve(objects.size());
-  for (auto& object : objects) {
+  for (size_t i = 0; i < objects.size(); ++i) {
+    ObjectPtr& object = objects[i];
+    std::string& json = texts[i];
     std::string key = obj::Key(*object);
     auto it = items_.find(key);
-    if (it == items_.end() || Changed(*it->second, *object)) {
-      changes.push_back(PutLocked(key, std::move(object)));
+    // Identical text is the common case of a relist and needs no parse.
+    if (it == items_.end() ||
+        (it->second.json != json && Changed(*Materialize(it->second), *object))) {
+      changes.push_back(PutLocked(key, std::move(object), std::move(json)));
     }
     listed.insert(std::move(key));
   }
   std::vector<std::string> vanished;
-  for (const auto& [key, object] : items_) {
+  for (const auto& [key, entry] : items_) {
     if (!listed.contains(key)) vanished.push_back(key);
   }
   // A stable order makes relist notifications reproducible.
   std::sort(vanished.begin(), vanished.end());
   for (const auto& key : vanished) {
     auto it = items_.find(key);
-    ObjectPtr last = std::move(it->second);
+    ObjectPtr last = Materialize(it->second);
+    UnindexLocked(key, it->second);
     items_.erase(it);
-    UnindexLocked(key, *last);
     changes.push_back(StoreChange{StoreChange::Type::kDeleted, last, last});
   }
   last_replace_rv_ = std::move(resource_version);
@@ -158,13 +186,13 @@ std::vector<StoreChange> Store::Replace(std::vector<ObjectPtr> objects,
 ObjectPtr Store::Get(const std::string& key) const {
   std::shared_lock lock(mutex_);
   auto it = items_.find(key);
-  return it == items_.end() ? nullptr : it->second;
+  return it == items_.end() ? nullptr : Materialize(it->second);
 }
 
 std::vector<ObjectPtr> Store::ListLocked() const {
   std::vector<ObjectPtr> out;
   out.reserve(items_.size());
-  for (const auto& [key, object] : items_) out.push_back(object);
+  for (const auto& [key, entry] : items_) out.push_back(Materialize(entry));
   return out;
 }
 
@@ -177,7 +205,7 @@ std::vector<std::string> Store::ListKeys() const {
   std::shared_lock lock(mutex_);
   std::vector<std::string> out;
   out.reserve(items_.size());
-  for (const auto& [key, object] : items_) out.push_back(key);
+  for (const auto& [key, entry] : items_) out.push_back(key);
   return out;
 }
 
@@ -199,7 +227,7 @@ Result<std::vector<ObjectPtr>> Store::ByIndex(const std::string& index_name,
   out.reserve(bucket->second.size());
   for (const auto& key : bucket->second) {
     auto it = items_.find(key);
-    if (it != items_.end()) out.push_back(it->second);
+    if (it != items_.end()) out.push_back(Materialize(it->second));
   }
   return out;
 }

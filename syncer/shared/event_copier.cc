@@ -97,6 +97,7 @@ EventCopier::EventCopier(hostclient::RestClient& host, hostclient::RestClient& v
 
   hostclient::InformerOptions informer_options;
   informer_options.name = "events@host";
+  informer_options.deliver_old_objects = false;
   informer_ = std::make_unique<hostclient::SharedInformer>(
       std::make_unique<hostclient::RestListerWatcher>(host_, Events(), options_.host_namespace, "",
                                                       "involvedObject.kind=Pod"),

@@ -88,11 +88,13 @@ ObjectSyncer::ObjectSyncer(hostclient::RestClient& virtual_client,
         config_map ? hostclient::resources::ConfigMaps() : hostclient::resources::Secrets();
     hostclient::InformerOptions virtual_options;
     virtual_options.name = std::string("virtual-") + (config_map ? "configmaps" : "secrets");
+    virtual_options.deliver_old_objects = false;
     state->virtual_informer = std::make_unique<hostclient::SharedInformer>(
         std::make_unique<hostclient::RestListerWatcher>(virtual_client_, state->resource),
         virtual_options);
     hostclient::InformerOptions host_options;
     host_options.name = std::string("host-") + (config_map ? "configmaps" : "secrets");
+    host_options.deliver_old_objects = false;
     state->host_informer = std::make_unique<hostclient::SharedInformer>(
         std::make_unique<hostclient::RestListerWatcher>(
             host_client_, state->resource, ctx_.host_namespace, HostCopySelector(ctx_.cluster)),

@@ -73,6 +73,7 @@ std::string ReasonOf(const Error& error) {
 struct PodController::Twin {
   std::optional<Clock::TimePoint> virtual_seen;       // the virtual pod's creation was watched
   std::optional<Clock::TimePoint> host_running_seen;  // the twin turned Running
+  bool host_running = false;                          // the host cache last showed it Running
   bool created_unseen = false;  // we created the twin; the host cache has not shown it yet
   bool conflict_reported = false;
   // Ephemeral containers the policy keeps off the host, reported in the virtual pod's status.
@@ -98,6 +99,7 @@ PodController::PodController(hostclient::RestClient& virtual_client,
   virtual_options.name = "virtual-pods";
   // A resync re-checks every pod now and then, so that a failure nobody retried heals.
   virtual_options.resync_period = std::chrono::minutes(10);
+  virtual_options.deliver_old_objects = false;
   const std::string node_selector =
       options_.per_host_node ? "" : "spec.nodeName=" + options_.node_name;
   virtual_pods_ = std::make_unique<hostclient::SharedInformer>(
@@ -106,6 +108,7 @@ PodController::PodController(hostclient::RestClient& virtual_client,
       virtual_options);
   hostclient::InformerOptions host_options;
   host_options.name = "host-pods";
+  host_options.deliver_old_objects = false;  // the twin's last phase is kept in Twin
   host_pods_ = std::make_unique<hostclient::SharedInformer>(
       std::make_unique<hostclient::RestListerWatcher>(
           host_client_, Pods(), ctx.host_namespace,
@@ -132,11 +135,11 @@ PodController::PodController(hostclient::RestClient& virtual_client,
          if (old_pod != pod) OnVirtualPod(pod, false, false);
        },
        [this](const ObjectPtr& pod) { OnVirtualPod(pod, false, true); }});
-  host_pods_->AddEventHandler({[this](const ObjectPtr& pod, bool) { OnHostPod(nullptr, pod); },
+  host_pods_->AddEventHandler({[this](const ObjectPtr& pod, bool) { OnHostPod(pod, false); },
                                [this](const ObjectPtr& old_pod, const ObjectPtr& pod) {
-                                 if (old_pod != pod) OnHostPod(old_pod, pod);
+                                 if (old_pod != pod) OnHostPod(pod, false);
                                },
-                               [this](const ObjectPtr& pod) { OnHostPod(pod, nullptr); }});
+                               [this](const ObjectPtr& pod) { OnHostPod(pod, true); }});
 }
 
 PodController::~PodController() { Stop(); }
@@ -167,17 +170,21 @@ void PodController::OnVirtualPod(const ObjectPtr& pod, bool created, bool delete
   queue_->Add(key);
 }
 
-void PodController::OnHostPod(const ObjectPtr& old_pod, const ObjectPtr& pod) {
-  const Object& any = pod != nullptr ? *pod : *old_pod;
-  const std::string key = KeyOfHostObject(any);
+void PodController::OnHostPod(const ObjectPtr& pod, bool deleted) {
+  const std::string key = KeyOfHostObject(*pod);
   if (key.empty()) return;
   {
     std::lock_guard lock(mutex_);
     auto it = twins_.find(key);
-    if (pod != nullptr && it != twins_.end()) it->second.created_unseen = false;
-    const bool running_now = pod != nullptr && Phase(*pod) == "Running";
-    const bool running_before = old_pod != nullptr && Phase(*old_pod) == "Running";
-    if (running_now && !running_before) twins_[key].host_running_seen = clock_.Now();
+    if (!deleted && it != twins_.end()) it->second.created_unseen = false;
+    const bool running_now = !deleted && Phase(*pod) == "Running";
+    if (running_now && (it == twins_.end() || !it->second.host_running)) {
+      Twin& twin = twins_[key];
+      twin.host_running = true;
+      twin.host_running_seen = clock_.Now();
+    } else if (!running_now && it != twins_.end()) {
+      it->second.host_running = false;
+    }
   }
   queue_->Add(key);
 }
@@ -220,7 +227,7 @@ void PodController::StartWhenSynced() {
     });
   }
   spdlog::info("pod controller synced: {} virtual pods, {} host pods",
-               virtual_pods_->store().List().size(), host_pods_->store().List().size());
+               virtual_pods_->store().Size(), host_pods_->store().Size());
 }
 
 void PodController::RequestStop() {

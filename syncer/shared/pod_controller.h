@@ -110,7 +110,7 @@ class PodController {
   bool Serves(const Object& virtual_pod) const;
   std::string KeyOfHostObject(const Object& host_object) const;
   void OnVirtualPod(const ObjectPtr& pod, bool created, bool deleted);
-  void OnHostPod(const ObjectPtr& old_pod, const ObjectPtr& pod);
+  void OnHostPod(const ObjectPtr& pod, bool deleted);
   void StartWhenSynced();
   void Worker();
 

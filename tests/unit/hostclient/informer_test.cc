@@ -60,7 +60,9 @@ class Recorder {
   }
 
  private:
-  static std::string Rv(const ObjectPtr& o) { return std::string(obj::ResourceVersion(*o)); }
+  static std::string Rv(const ObjectPtr& o) {
+    return o == nullptr ? "none" : std::string(obj::ResourceVersion(*o));
+  }
   static std::string Describe(const ObjectPtr& o) { return obj::Key(*o) + " " + Rv(o); }
 
   void Record(std::string event) {
@@ -286,6 +288,29 @@ TEST_F(InformerTest, ResyncRedeliversEveryObjectAsAnUpdate) {
   EXPECT_TRUE(recorder.WaitUntil([](const std::vector<std::string>& events) {
     return std::count(events.begin(), events.end(), "update ns/a 1->1 resync") >= 2 &&
            std::count(events.begin(), events.end(), "update ns/b 2->2 resync") >= 2;
+  }));
+}
+
+// Without old objects an update carries none (the cache would parse it for nothing); a resync
+// still delivers the same object twice, so that handlers can tell the two apart.
+TEST_F(InformerTest, WithoutOldObjectsUpdatesCarryNoneAndResyncsStillDo) {
+  auto options = Options();
+  options.deliver_old_objects = false;
+  options.resync_period = 10ms;
+  Create({Pod("ns", "a", "1")}, "10", std::move(options));
+  Recorder recorder;
+  informer_->AddEventHandler(recorder.Handler());
+  informer_->Start();
+  ASSERT_TRUE(informer_->WaitForSync(kWaitTimeout));
+  auto watch = lw_->WaitForWatch(1);
+  ASSERT_NE(watch, nullptr);
+  watch->Push(WatchEvent::Type::kModified, Pod("ns", "a", "11"));
+  watch->Push(WatchEvent::Type::kDeleted, Pod("ns", "a", "12"));
+  watch->Push(WatchEvent::Type::kAdded, Pod("ns", "b", "13"));
+  EXPECT_TRUE(recorder.WaitUntil([](const std::vector<std::string>& events) {
+    return std::count(events.begin(), events.end(), "update ns/a none->11") == 1 &&
+           std::count(events.begin(), events.end(), "delete ns/a 12") == 1 &&
+           std::count(events.begin(), events.end(), "update ns/b 13->13 resync") >= 1;
   }));
 }
 

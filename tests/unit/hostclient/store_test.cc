@@ -126,6 +126,50 @@ TEST_F(StoreTest, ReplaceWithoutResourceVersionsComparesContent) {
   EXPECT_EQ(store_.Replace({plain("b")}, "2").size(), 1u);
 }
 
+// The store keeps text, not the tree: an object nobody holds any more is read back whole, with
+// fields vkubelet does not know and every JSON kind intact.
+TEST(StoreCompactTest, AnObjectNobodyHoldsIsReadBackWhole) {
+  Store store;
+  auto parsed = obj::Parse(
+      R"({"metadata":{"name":"p","namespace":"ns","resourceVersion":"7"},)"
+      R"("spec":{"unknownField":{"nested":[1,-2,9223372036854775807,18446744073709551615,)"
+      R"(0.125,true,null,"\u00e9\u4e2d\n\"q\""]}},"status":{}})");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  const Object original = *parsed;
+  store.Add(std::make_shared<const Object>(original));  // the store is now the only holder
+  ObjectPtr read = store.Get("ns/p");
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(*read, original);
+  ASSERT_EQ(store.List().size(), 1u);
+  EXPECT_EQ(*store.List()[0], original);
+}
+
+// While someone holds the object last put under a key, readers get that very object.
+TEST(StoreCompactTest, AHeldObjectIsReturnedItself) {
+  Store store;
+  auto held = Pod("ns", "a", "1");
+  store.Add(held);
+  EXPECT_EQ(store.Get("ns/a"), held);
+  EXPECT_EQ(store.List()[0], held);
+}
+
+// Changes report the previous state even when its object was let go: the store parses its text.
+TEST(StoreCompactTest, ChangesReportAPreviousStateNobodyHeld) {
+  Store store;
+  store.Add(Pod("ns", "a", "1"));
+  StoreChange updated = store.Update(Pod("ns", "a", "2"));
+  ASSERT_NE(updated.old_object, nullptr);
+  EXPECT_EQ(obj::ResourceVersion(*updated.old_object), "1");
+  // A relist with the same text is no change; one with a new resourceVersion is.
+  EXPECT_THAT(store.Replace({Pod("ns", "a", "2")}, "5"), IsEmpty());
+  auto relisted = store.Replace({Pod("ns", "a", "3")}, "6");
+  ASSERT_EQ(relisted.size(), 1u);
+  EXPECT_EQ(obj::ResourceVersion(*relisted[0].old_object), "2");
+  StoreChange deleted = store.Delete(Pod("ns", "a", "4"));
+  ASSERT_NE(deleted.old_object, nullptr);
+  EXPECT_EQ(obj::ResourceVersion(*deleted.old_object), "3");
+}
+
 TEST_F(StoreTest, EmptyReplaceStillCallsTheHook) {
   EXPECT_THAT(store_.Replace({}, "3"), IsEmpty());
   EXPECT_EQ(replace_batches_, 1);
