@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <functional>
+#include <string_view>
 #include <unordered_set>
 
 #include "hostclient/backoff.h"
@@ -27,6 +29,8 @@ using hostclient::resources::Events;
 constexpr auto kSyncWaitSlice = std::chrono::milliseconds(100);
 
 // The identity of a host event across restarts: its uid, which the copy's annotation records.
+uint64_t Fingerprint(std::string_view update) { return std::hash<std::string_view>{}(update); }
+
 std::string HostIdentity(const Object& host_event) {
   const std::string_view uid = obj::Uid(host_event);
   return uid.empty() ? obj::Key(host_event) : std::string(uid);
@@ -193,7 +197,7 @@ bool EventCopier::LoadExistingCopies() {
           if (uid.empty()) continue;
           loaded[std::string(uid)] =
               Copy{std::string(obj::Namespace(copy)), std::string(obj::Name(copy)),
-                   boost::json::serialize(EventCopyUpdate(copy))};
+                   Fingerprint(boost::json::serialize(EventCopyUpdate(copy)))};
         }
       }
       spdlog::info("event copier: {} event copies found in the virtual cluster", loaded.size());
@@ -251,8 +255,9 @@ EventCopier::Outcome EventCopier::Sync(const std::string& key) {
 }
 
 EventCopier::Outcome EventCopier::WriteCopy(const std::string& host_uid, const Object& desired) {
-  // The fingerprint is also the patch: it carries exactly the fields that may have changed.
-  std::string fingerprint = boost::json::serialize(EventCopyUpdate(desired));
+  // The update is also the patch: it carries exactly the fields that may have changed.
+  const std::string update = boost::json::serialize(EventCopyUpdate(desired));
+  const uint64_t fingerprint = Fingerprint(update);
   const std::string ns(obj::Namespace(desired));
   const std::string name(obj::Name(desired));
   bool known = false;
@@ -266,7 +271,7 @@ EventCopier::Outcome EventCopier::WriteCopy(const std::string& host_uid, const O
   }
 
   auto patch_copy = [&] {
-    return virtual_.Patch(Events(), ns, name, hostclient::PatchType::kMergePatch, fingerprint);
+    return virtual_.Patch(Events(), ns, name, hostclient::PatchType::kMergePatch, update);
   };
   auto create_copy = [&] { return virtual_.Create(Events(), ns, desired); };
   // A copy we did not know of (written before a crash, its label lost): its marks are patched in
@@ -299,7 +304,7 @@ EventCopier::Outcome EventCopier::WriteCopy(const std::string& host_uid, const O
   }
   {
     std::lock_guard lock(mutex_);
-    copies_[host_uid] = Copy{ns, name, std::move(fingerprint)};
+    copies_[host_uid] = Copy{ns, name, fingerprint};
   }
   if (metrics_) metrics_->copied->Increment();
   return {};

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -95,7 +96,9 @@ class EventCopier {
   struct Copy {
     std::string ns;
     std::string name;
-    std::string fingerprint;  // serialised EventCopyUpdate of the last state written
+    // Hash of the serialised EventCopyUpdate last written: a copy per host event is held, so
+    // its text would cost more than the rest of the entry.
+    uint64_t fingerprint = 0;
   };
   // What became of one event; when not kDone, why (a metric label) and the details (for the log).
   struct Outcome {
