@@ -159,6 +159,9 @@ Status Reflector::ListAndReplace() {
   if (!list) return tl::unexpected(std::move(list.error()));
   auto items = TakeItems(*list, options_.name);
   if (!items) return tl::unexpected(std::move(items.error()));
+  if (options_.transform) {
+    for (ObjectPtr& item : *items) item = options_.transform(std::move(item));
+  }
   std::string rv(obj::String(*list, {"metadata", "resourceVersion"}));
   const size_t count = items->size();
   // Recorded first, so that whoever the store's change hook wakes sees the version it reflects.
@@ -226,11 +229,16 @@ Reflector::WatchOutcome Reflector::WatchOnce(bool just_listed) {
       }
       return WatchOutcome::kRewatch;
     }
-    const WatchEvent& event = **next;
+    WatchEvent& event = **next;
     ++events;
     if (event.object == nullptr) {
       spdlog::warn("{}: {} event without an object", options_.name, ToString(event.type));
       continue;
+    }
+    if (options_.transform &&
+        (event.type == WatchEvent::Type::kAdded || event.type == WatchEvent::Type::kModified ||
+         event.type == WatchEvent::Type::kDeleted)) {
+      event.object = options_.transform(std::move(event.object));
     }
     switch (event.type) {
       case WatchEvent::Type::kAdded:

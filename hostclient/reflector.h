@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +35,10 @@ struct ReflectorOptions {
   // A watch that ends without a single event sooner than this after it began counts as a failure
   // (a proxy closing streams at once must not turn into a tight reconnect loop).
   Clock::Duration min_watch_duration{std::chrono::seconds(1)};
+  // Applied to every listed and watched object before the store sees it, to drop what no reader
+  // needs (client-go's TransformFunc): the store and every handler get the result. Returns its
+  // argument when there is nothing to drop. Null: objects are kept whole.
+  std::function<ObjectPtr(ObjectPtr)> transform;
   // Injection points for tests. Null clock: the real one. Null sleeper: the reflector's own
   // RealSleeper. An injected sleeper is dedicated to this reflector: Stop shuts it down. Null
   // random source: a seeded engine (for both backoff jitter and watch timeouts).

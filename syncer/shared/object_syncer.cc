@@ -17,6 +17,20 @@
 namespace vk::syncer::shared {
 namespace {
 
+// Token Secrets (origin kind Pod) share the host Secrets' cache, one per pod. Their readers (the
+// pod controller's TokenSecrets) look at marks only, and the token and CA are most of their size.
+ObjectPtr WithoutTokenData(ObjectPtr secret) {
+  if (obj::Annotation(*secret, kAnnotationOriginKind) != "Pod" || !secret->contains("data")) {
+    return secret;
+  }
+  Object kept;
+  kept.reserve(secret->size());
+  for (const auto& [key, value] : *secret) {
+    if (key != "data") kept.emplace(key, value);
+  }
+  return std::make_shared<const Object>(std::move(kept));
+}
+
 // Fields of a copy that follow the virtual object; metadata is compared separately.
 constexpr const char* kContentFields[] = {"data", "binaryData", "stringData", "type", "immutable"};
 
@@ -95,6 +109,7 @@ ObjectSyncer::ObjectSyncer(hostclient::RestClient& virtual_client,
     hostclient::InformerOptions host_options;
     host_options.name = std::string("host-") + (config_map ? "configmaps" : "secrets");
     host_options.deliver_old_objects = false;
+    if (!config_map) host_options.reflector.transform = WithoutTokenData;
     state->host_informer = std::make_unique<hostclient::SharedInformer>(
         std::make_unique<hostclient::RestListerWatcher>(
             host_client_, state->resource, ctx_.host_namespace, HostCopySelector(ctx_.cluster)),

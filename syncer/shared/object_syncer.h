@@ -68,7 +68,8 @@ class ObjectSyncer {
   // The virtual ConfigMap ns/name from the cache (kube-root-ca.crt for token Secrets); null when
   // absent.
   ObjectPtr VirtualConfigMap(const std::string& ns, const std::string& name) const;
-  // A host Secret of ours (host copies and token Secrets) from the cache; null when absent.
+  // A host Secret of ours (host copies and token Secrets) from the cache; null when absent. The
+  // cache keeps token Secrets (origin kind Pod) without their data.
   ObjectPtr HostSecret(const std::string& name) const;
 
  private:

@@ -10,6 +10,7 @@
 #include "syncer/shared/host_naming.h"
 #include "tests/support/kubesim_instance.h"
 #include "tests/support/sample_objects.h"
+#include "tests/support/wait_for.h"
 
 namespace vk::syncer::shared {
 namespace {
@@ -17,6 +18,7 @@ namespace {
 using hostclient::RestClient;
 using hostclient::resources::ConfigMaps;
 using hostclient::resources::Namespaces;
+using hostclient::resources::Secrets;
 
 constexpr char kCluster[] = "tenant-a";
 constexpr char kHostNamespace[] = "vc-tenant-a";
@@ -73,6 +75,35 @@ TEST_F(ObjectSyncerTest, EnsureSyncedGoesWithoutAnObjectThatDoesNotExist) {
       host_client_->Get(ConfigMaps(), kHostNamespace, HostName(kCluster, "default", "missing"));
   ASSERT_FALSE(copy);
   EXPECT_TRUE(copy.error().IsNotFound());
+}
+
+// A host Secret of ours as the cache keeps it: token Secrets (origin kind Pod, one per pod)
+// without their data, copies of virtual Secrets whole (their data is compared with the source).
+Object HostSecretOf(const std::string& name, const std::string& origin_kind) {
+  return Object{
+      {"apiVersion", "v1"},
+      {"kind", "Secret"},
+      {"metadata",
+       Object{{"name", name},
+              {"labels", Object{{kLabelCluster, kCluster}, {kLabelManagedBy, kManagedByValue}}},
+              {"annotations", Object{{kAnnotationOriginKind, origin_kind},
+                                     {kAnnotationOriginNamespace, "default"},
+                                     {kAnnotationOriginName, "shop"}}}}},
+      {"data", Object{{"token", "c2VjcmV0"}}}};
+}
+
+TEST_F(ObjectSyncerTest, TheCacheKeepsTokenSecretsWithoutTheirData) {
+  ObjectSyncer syncer(*virtual_client_, *host_client_, ctx_);
+  ASSERT_TRUE(host_client_->Create(Secrets(), kHostNamespace, HostSecretOf("token", "Pod")));
+  ASSERT_TRUE(host_client_->Create(Secrets(), kHostNamespace, HostSecretOf("copy", "Secret")));
+  syncer.Start();
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return syncer.HostSecret("token") != nullptr && syncer.HostSecret("copy") != nullptr;
+  }));
+  EXPECT_FALSE(syncer.HostSecret("token")->contains("data"));
+  EXPECT_EQ(obj::Annotation(*syncer.HostSecret("token"), kAnnotationOriginKind), "Pod");
+  EXPECT_EQ(obj::String(*syncer.HostSecret("copy"), {"data", "token"}), "c2VjcmV0");
+  syncer.Stop();
 }
 
 }  // namespace

@@ -112,6 +112,30 @@ TEST_F(ReflectorTest, ListsThenWatchesFromTheListsResourceVersion) {
   EXPECT_LT(*watches[0].timeout_seconds, 600);
 }
 
+// The store and its hook see objects as the transform left them, listed or watched.
+TEST_F(ReflectorTest, TransformShapesListedAndWatchedObjects) {
+  lw_.SetList(PodList({Pod("ns", "a", "5", "node-1")}, "10"));
+  auto options = Options();
+  options.transform = [](ObjectPtr pod) {
+    Object trimmed = *pod;
+    trimmed.erase("spec");
+    trimmed["kept"] = true;
+    return std::make_shared<const Object>(std::move(trimmed));
+  };
+  reflector_ = std::make_unique<Reflector>(lw_, store_, std::move(options));
+  reflector_->Start();
+  auto watch = lw_.WaitForWatch(1);
+  ASSERT_NE(watch, nullptr);
+  watch->Push(WatchEvent::Type::kAdded, Pod("ns", "b", "11", "node-1"));
+  ASSERT_EQ(log_.WaitFor(2).size(), 2u);
+  for (const char* key : {"ns/a", "ns/b"}) {
+    ObjectPtr stored = store_.Get(key);
+    ASSERT_NE(stored, nullptr) << key;
+    EXPECT_FALSE(stored->contains("spec")) << key;
+    EXPECT_TRUE(stored->contains("kept")) << key;
+  }
+}
+
 TEST_F(ReflectorTest, NotSyncedBeforeTheFirstList) {
   lw_.FailNextList(NetworkError());
   reflector_ = std::make_unique<Reflector>(lw_, store_, Options());
