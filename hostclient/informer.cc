@@ -35,7 +35,8 @@ SharedInformer::SharedInformer(ListerWatcherPtr lister_watcher, InformerOptions 
       lister_watcher_(std::move(lister_watcher)),
       store_([this](const std::vector<StoreChange>& changes,
                     bool from_replace) { OnStoreChanges(changes, from_replace); },
-             options_.deliver_old_objects ? OldObjects::kReported : OldObjects::kNotReported),
+             options_.deliver_old_objects ? OldObjects::kReported : OldObjects::kNotReported,
+             options_.cache_form),
       reflector_(
           std::make_unique<Reflector>(*lister_watcher_, store_, ReflectorOptionsFor(options_))) {}
 

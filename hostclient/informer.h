@@ -39,6 +39,9 @@ struct InformerOptions {
   // Whether on_update receives the object's previous state. The cache keeps objects as text, so
   // each previous state costs a parse; handlers that only need the new state turn this off.
   bool deliver_old_objects = true;
+  // What the cache keeps of each object (see CacheForm), when handlers need objects whole but
+  // store() readers need less. Null: the whole object.
+  CacheForm cache_form;
   // The reflector's options; its name defaults to the informer's.
   ReflectorOptions reflector;
 };

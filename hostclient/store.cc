@@ -54,10 +54,16 @@ bool Changed(const Object& prev, const Object& next) {
 
 }  // namespace
 
-std::string Store::Compact(const Object& object) {
-  std::string json = obj::Serialize(object);
+std::string Store::Compact(const Object& object) const {
+  std::string json = obj::Serialize(cache_form_ ? cache_form_(object) : object);
   json.shrink_to_fit();
   return json;
+}
+
+Store::Entry Store::MakeEntry(const ObjectPtr& object, std::string json) const {
+  Entry entry{std::move(json), {}};
+  if (!cache_form_) entry.parsed = object;
+  return entry;
 }
 
 ObjectPtr Store::Materialize(const Entry& entry) {
@@ -66,8 +72,10 @@ ObjectPtr Store::Materialize(const Entry& entry) {
   return std::make_shared<const Object>(std::move(boost::json::parse(entry.json).as_object()));
 }
 
-Store::Store(ChangeHook hook, OldObjects old_objects)
-    : hook_(std::move(hook)), report_old_objects_(old_objects == OldObjects::kReported) {}
+Store::Store(ChangeHook hook, OldObjects old_objects, CacheForm cache_form)
+    : hook_(std::move(hook)),
+      report_old_objects_(old_objects == OldObjects::kReported),
+      cache_form_(std::move(cache_form)) {}
 
 Status Store::AddIndexer(const std::string& name, IndexFunc fn) {
   if (!fn) return MakeError(ErrorCode::kInvalid, "index " + name + ": no index function");
@@ -85,9 +93,12 @@ Status Store::AddIndexer(const std::string& name, IndexFunc fn) {
   return Ok();
 }
 
-void Store::IndexLocked(const std::string& key, const Object& object) {
+void Store::IndexLocked(const std::string& key, const ObjectPtr& object, const Entry& entry) {
+  if (indexes_.empty()) return;
+  // Indexes see what readers see: the kept form, when the store keeps one.
+  const ObjectPtr indexed = cache_form_ ? Materialize(entry) : object;
   for (auto& [name, index] : indexes_) {
-    for (auto& value : index.fn(object)) index.keys_by_value[std::move(value)].insert(key);
+    for (auto& value : index.fn(*indexed)) index.keys_by_value[std::move(value)].insert(key);
   }
 }
 
@@ -108,14 +119,14 @@ void Store::UnindexLocked(const std::string& key, const Entry& entry) {
 StoreChange Store::PutLocked(const std::string& key, ObjectPtr object, std::string json) {
   auto [it, inserted] = items_.try_emplace(key);
   if (inserted) {
-    it->second = Entry{std::move(json), object};
-    IndexLocked(key, *object);
+    it->second = MakeEntry(object, std::move(json));
+    IndexLocked(key, object, it->second);
     return StoreChange{StoreChange::Type::kAdded, nullptr, std::move(object)};
   }
   ObjectPtr old = report_old_objects_ ? Materialize(it->second) : nullptr;
   UnindexLocked(key, it->second);
-  it->second = Entry{std::move(json), object};
-  IndexLocked(key, *object);
+  it->second = MakeEntry(object, std::move(json));
+  IndexLocked(key, object, it->second);
   return StoreChange{StoreChange::Type::kUpdated, std::move(old), std::move(object)};
 }
 

@@ -31,6 +31,10 @@ struct StoreChange {
 // Reporting it costs a parse of the kept text per change (see Store).
 enum class OldObjects { kReported, kNotReported };
 
+// What a Store keeps of each object, when its readers need less than the whole (for example only
+// an identity) while its change hook still gets objects whole. Null: the whole object.
+using CacheForm = std::function<Object(const Object&)>;
+
 const char* ToString(StoreChange::Type type);
 
 // Computes the index values of an object; an object may sit under any number of values.
@@ -66,7 +70,8 @@ class Store {
   using ChangeHook =
       std::function<void(const std::vector<StoreChange>& changes, bool from_replace)>;
 
-  explicit Store(ChangeHook hook = nullptr, OldObjects old_objects = OldObjects::kReported);
+  explicit Store(ChangeHook hook = nullptr, OldObjects old_objects = OldObjects::kReported,
+                 CacheForm cache_form = nullptr);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
@@ -115,17 +120,21 @@ class Store {
   };
 
   // The text kept for an object; callers make it before taking the lock.
-  static std::string Compact(const Object& object);
+  std::string Compact(const Object& object) const;
+  // The entry for an object and its text: readers get the object itself while it lives, unless
+  // the store keeps another form of it.
+  Entry MakeEntry(const ObjectPtr& object, std::string json) const;
   static ObjectPtr Materialize(const Entry& entry);
 
   // The mutators below require mutex_ held exclusively.
   StoreChange PutLocked(const std::string& key, ObjectPtr object, std::string json);
-  void IndexLocked(const std::string& key, const Object& object);
+  void IndexLocked(const std::string& key, const ObjectPtr& object, const Entry& entry);
   void UnindexLocked(const std::string& key, const Entry& entry);
   std::vector<ObjectPtr> ListLocked() const;
 
   const ChangeHook hook_;
   const bool report_old_objects_;
+  const CacheForm cache_form_;
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, Entry> items_;
   std::map<std::string, Index> indexes_;

@@ -31,6 +31,16 @@ constexpr auto kSyncWaitSlice = std::chrono::milliseconds(100);
 // The identity of a host event across restarts: its uid, which the copy's annotation records.
 uint64_t Fingerprint(std::string_view update) { return std::hash<std::string_view>{}(update); }
 
+// What the informer's cache keeps of a host event: what identifies it (the restart's live set and
+// relists need no more).
+Object EventIdentity(const Object& host_event) {
+  Object metadata{{"name", obj::Name(host_event)},
+                  {"namespace", obj::Namespace(host_event)},
+                  {"resourceVersion", obj::ResourceVersion(host_event)}};
+  if (const std::string_view uid = obj::Uid(host_event); !uid.empty()) metadata["uid"] = uid;
+  return Object{{"metadata", std::move(metadata)}};
+}
+
 std::string HostIdentity(const Object& host_event) {
   const std::string_view uid = obj::Uid(host_event);
   return uid.empty() ? obj::Key(host_event) : std::string(uid);
@@ -102,18 +112,27 @@ EventCopier::EventCopier(hostclient::RestClient& host, hostclient::RestClient& v
   hostclient::InformerOptions informer_options;
   informer_options.name = "events@host";
   informer_options.deliver_old_objects = false;
+  informer_options.cache_form = EventIdentity;
   informer_ = std::make_unique<hostclient::SharedInformer>(
       std::make_unique<hostclient::RestListerWatcher>(host_, Events(), options_.host_namespace, "",
                                                       "involvedObject.kind=Pod"),
       informer_options);
   hostclient::EventHandler handler;
-  handler.on_add = [this](const ObjectPtr& event, bool) { queue_->Add(obj::Key(*event)); };
-  handler.on_update = [this](const ObjectPtr&, const ObjectPtr& event) {
-    queue_->Add(obj::Key(*event));
+  auto changed = [this](const ObjectPtr& event) {
+    std::string key = obj::Key(*event);
+    std::string text = obj::Serialize(*event);
+    {
+      std::lock_guard lock(mutex_);
+      pending_[key] = std::move(text);
+    }
+    queue_->Add(key);
   };
+  handler.on_add = [changed](const ObjectPtr& event, bool) { changed(event); };
+  handler.on_update = [changed](const ObjectPtr&, const ObjectPtr& event) { changed(event); };
   handler.on_delete = [this](const ObjectPtr& event) {
     std::lock_guard lock(mutex_);
     copies_.erase(HostIdentity(*event));
+    pending_.erase(obj::Key(*event));
   };
   informer_->AddEventHandler(std::move(handler));
 }
@@ -213,7 +232,18 @@ bool EventCopier::LoadExistingCopies() {
 
 void EventCopier::Work() {
   while (auto key = queue_->Get()) {
-    const Outcome outcome = Sync(*key);
+    std::string text;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = pending_.find(*key);
+      if (it != pending_.end()) text = it->second;
+    }
+    // No pending event: copied already, or deleted meanwhile.
+    Outcome outcome;
+    if (!text.empty()) {
+      // Cannot fail: the text is our own serialization of a watched event.
+      if (auto event = obj::Parse(text)) outcome = Sync(*event);
+    }
     if (outcome.kind == Outcome::kRetry && queue_->NumRequeues(*key) < options_.max_retries) {
       queue_->AddRateLimited(*key);
     } else {
@@ -222,17 +252,19 @@ void EventCopier::Work() {
         if (metrics_) metrics_->errors->Add({{"reason", outcome.reason}}).Increment();
       }
       queue_->Forget(*key);
+      std::lock_guard lock(mutex_);
+      // A newer state watched meanwhile stays: the queue holds its key again.
+      auto it = pending_.find(*key);
+      if (it != pending_.end() && it->second == text) pending_.erase(it);
     }
     queue_->Done(*key);
   }
 }
 
-EventCopier::Outcome EventCopier::Sync(const std::string& key) {
-  const ObjectPtr event = informer_->store().Get(key);
-  if (event == nullptr) return {};  // deleted meanwhile
-  if (obj::String(*event, {"involvedObject", "kind"}) != "Pod") return {};
+EventCopier::Outcome EventCopier::Sync(const Object& event) {
+  if (obj::String(event, {"involvedObject", "kind"}) != "Pod") return {};
 
-  const std::string pod_name(obj::String(*event, {"involvedObject", "name"}));
+  const std::string pod_name(obj::String(event, {"involvedObject", "name"}));
   const ObjectPtr host_pod = host_pod_lookup_(pod_name);
   if (host_pod == nullptr) {
     return {Outcome::kRetry, "PodUnknown", "host pod " + pod_name + " is not known"};
@@ -240,18 +272,18 @@ EventCopier::Outcome EventCopier::Sync(const std::string& key) {
   const auto pod_ref = VirtualPodRefOf(*host_pod);
   if (!pod_ref) return {};  // not a host twin: someone else's pod
 
-  const std::string_view event_pod_uid = obj::String(*event, {"involvedObject", "uid"});
+  const std::string_view event_pod_uid = obj::String(event, {"involvedObject", "uid"});
   if (!event_pod_uid.empty() && !obj::Uid(*host_pod).empty() &&
       event_pod_uid != obj::Uid(*host_pod)) {
     return {};  // about an earlier host pod of the same name
   }
-  if (OlderThanPod(*event, *host_pod)) return {};
+  if (OlderThanPod(event, *host_pod)) return {};
 
   std::string node = virtual_node_of_ ? virtual_node_of_(*host_pod) : std::string();
   if (node.empty()) node = options_.virtual_node_name_for_unknown;
   const Object desired =
-      TranslateEventBack(*event, *pod_ref, node, obj::String(*host_pod, {"spec", "nodeName"}));
-  return WriteCopy(HostIdentity(*event), desired);
+      TranslateEventBack(event, *pod_ref, node, obj::String(*host_pod, {"spec", "nodeName"}));
+  return WriteCopy(HostIdentity(event), desired);
 }
 
 EventCopier::Outcome EventCopier::WriteCopy(const std::string& host_uid, const Object& desired) {

@@ -111,7 +111,7 @@ class EventCopier {
   // Lists the copies already written; retries until it succeeds or the copier stops.
   bool LoadExistingCopies();
   void Work();
-  Outcome Sync(const std::string& key);
+  Outcome Sync(const Object& event);
   Outcome WriteCopy(const std::string& host_uid, const Object& desired);
 
   hostclient::RestClient& host_;
@@ -125,6 +125,10 @@ class EventCopier {
 
   std::mutex mutex_;
   std::unordered_map<std::string, Copy> copies_;  // by host event uid
+  // Host events not copied yet, as last watched, by key, as JSON text (a third of the parsed
+  // size; a burst can leave thousands waiting). The informer's cache keeps identities only
+  // (events are most of what it would hold), so an event waits here until it is copied.
+  std::unordered_map<std::string, std::string> pending_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   bool started_ = false;

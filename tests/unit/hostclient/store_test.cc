@@ -170,6 +170,30 @@ TEST(StoreCompactTest, ChangesReportAPreviousStateNobodyHeld) {
   EXPECT_EQ(obj::ResourceVersion(*deleted.old_object), "3");
 }
 
+// A store that keeps a form of its objects: readers get the form, the change hook the whole
+// object; a relist compares forms (their resourceVersions).
+TEST(StoreCompactTest, ACacheFormIsWhatReadersGet) {
+  std::vector<StoreChange> hooked;
+  Store store([&](const std::vector<StoreChange>& changes,
+                  bool) { hooked.insert(hooked.end(), changes.begin(), changes.end()); },
+              OldObjects::kNotReported,
+              [](const Object& o) {
+                return Object{{"metadata", Object{{"name", obj::Name(o)},
+                                                  {"namespace", obj::Namespace(o)},
+                                                  {"resourceVersion", obj::ResourceVersion(o)}}}};
+              });
+  auto whole = Pod("ns", "a", "1", "node-1");
+  store.Add(whole);
+  ASSERT_EQ(hooked.size(), 1u);
+  EXPECT_EQ(hooked[0].object, whole);
+  ObjectPtr read = store.Get("ns/a");
+  ASSERT_NE(read, nullptr);
+  EXPECT_FALSE(read->contains("spec"));
+  EXPECT_EQ(obj::ResourceVersion(*read), "1");
+  EXPECT_THAT(store.Replace({Pod("ns", "a", "1", "node-1")}, "5"), IsEmpty());
+  EXPECT_EQ(store.Replace({Pod("ns", "a", "2", "node-1")}, "6").size(), 1u);
+}
+
 TEST_F(StoreTest, EmptyReplaceStillCallsTheHook) {
   EXPECT_THAT(store_.Replace({}, "3"), IsEmpty());
   EXPECT_EQ(replace_batches_, 1);
