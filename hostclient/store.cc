@@ -212,6 +212,11 @@ std::vector<ObjectPtr> Store::List() const {
   return ListLocked();
 }
 
+void Store::ForEach(const std::function<void(const Object&)>& fn) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& [key, entry] : items_) fn(*Materialize(entry));
+}
+
 std::vector<std::string> Store::ListKeys() const {
   std::shared_lock lock(mutex_);
   std::vector<std::string> out;

@@ -93,6 +93,10 @@ class Store {
   // Null when absent.
   ObjectPtr Get(const std::string& key) const;
   std::vector<ObjectPtr> List() const;
+  // Calls fn with every object, one at a time, under the read lock: unlike List, it never holds
+  // every object parsed at once (10,000 pods would be over 100 MB). fn must not call back into
+  // the store.
+  void ForEach(const std::function<void(const Object&)>& fn) const;
   std::vector<std::string> ListKeys() const;
   size_t Size() const;
   // Objects whose index `index_name` holds `value`; kNotFound when there is no such index.

@@ -188,7 +188,7 @@ void EventCopier::Run() {
   std::lock_guard lock(mutex_);
   // Forget copies whose host event expired while we were away: nothing will delete them here.
   std::unordered_set<std::string> live;
-  for (const auto& event : informer_->store().List()) live.insert(HostIdentity(*event));
+  informer_->store().ForEach([&](const Object& event) { live.insert(HostIdentity(event)); });
   std::erase_if(copies_, [&](const auto& entry) { return !live.contains(entry.first); });
   copies_loaded_ = true;
   if (stopping_) return;

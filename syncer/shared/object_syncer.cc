@@ -189,12 +189,11 @@ void ObjectSyncer::ReferencesKnown() {
   if (references_known_.exchange(true)) return;
   // Look at every copy once: those nobody references any more are collected.
   for (Kind kind : {Kind::kConfigMap, Kind::kSecret}) {
-    for (const ObjectPtr& copy : StateOf(kind).host_informer->store().List()) {
-      const std::string origin_kind(obj::Annotation(*copy, kAnnotationOriginKind));
-      if (origin_kind != StateOf(kind).kind) continue;
-      queue_->Add(QueueKey(kind, std::string(obj::Annotation(*copy, kAnnotationOriginNamespace)),
-                           std::string(obj::Annotation(*copy, kAnnotationOriginName))));
-    }
+    StateOf(kind).host_informer->store().ForEach([&](const Object& copy) {
+      if (obj::Annotation(copy, kAnnotationOriginKind) != StateOf(kind).kind) return;
+      queue_->Add(QueueKey(kind, std::string(obj::Annotation(copy, kAnnotationOriginNamespace)),
+                           std::string(obj::Annotation(copy, kAnnotationOriginName))));
+    });
   }
 }
 

@@ -214,9 +214,9 @@ void PodController::StartWhenSynced() {
   // Every pod's references were reported by the initial list's handlers: copies nobody needs
   // can go. Every twin and token Secret is looked at once, so that orphans are collected.
   objects_->ReferencesKnown();
-  for (const ObjectPtr& twin : host_pods_->store().List()) {
-    if (auto key = KeyOfHostObject(*twin); !key.empty()) queue_->Add(key);
-  }
+  host_pods_->store().ForEach([&](const Object& twin) {
+    if (auto key = KeyOfHostObject(twin); !key.empty()) queue_->Add(key);
+  });
   std::lock_guard lock(mutex_);
   if (stopping_) return;
   synced_ = true;
