@@ -176,6 +176,9 @@ class TestServer {
   }
 
   asio::awaitable<bool> Wait(std::vector<std::shared_ptr<asio::steady_timer>>& waiters) {
+    // The destructor may have cancelled every waiter already (a client can finish before its
+    // handler gets here): a waiter added after that would keep the server thread forever.
+    if (stopping_) co_return false;
     auto timer = std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
     waiters.push_back(timer);
     co_await timer->async_wait(kNoThrow);
