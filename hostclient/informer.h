@@ -40,7 +40,9 @@ struct InformerOptions {
   // each previous state costs a parse; handlers that only need the new state turn this off.
   bool deliver_old_objects = true;
   // What the cache keeps of each object (see CacheForm), when handlers need objects whole but
-  // store() readers need less. Null: the whole object.
+  // store() readers need less. What comes from the cache comes in this form: resyncs, the
+  // synthetic adds of a handler registered after Start, and objects that vanished between two
+  // lists. Null: the whole object.
   CacheForm cache_form;
   // The reflector's options; its name defaults to the informer's.
   ReflectorOptions reflector;

@@ -32,7 +32,8 @@ struct StoreChange {
 enum class OldObjects { kReported, kNotReported };
 
 // What a Store keeps of each object, when its readers need less than the whole (for example only
-// an identity) while its change hook still gets objects whole. Null: the whole object.
+// an identity) while its change hook still gets objects whole. Null: the whole object. The form
+// must keep metadata.name, .namespace and .resourceVersion: a relist compares the latter.
 using CacheForm = std::function<Object(const Object&)>;
 
 const char* ToString(StoreChange::Type type);
