@@ -52,7 +52,8 @@ void SharedInformer::AddEventHandler(EventHandler handler) {
   // changes: every change after the snapshot is queued behind the registration.
   store_.VisitAtomically([&](const std::vector<ObjectPtr>& objects) {
     std::lock_guard lock(mutex_);
-    Notification n{Notification::Kind::kRegister, nullptr, nullptr, false, shared, objects};
+    Notification n{
+        Notification::Kind::kRegister, nullptr, nullptr, nullptr, false, shared, objects};
     pending_.push_back(std::move(n));
   });
   dispatch_cv_.notify_one();
@@ -106,21 +107,37 @@ void SharedInformer::OnStoreChanges(const std::vector<StoreChange>& changes, boo
     for (const auto& change : changes) {
       switch (change.type) {
         case StoreChange::Type::kAdded:
-          pending_.push_back({Notification::Kind::kAdd, nullptr, change.object, initial, {}, {}});
+          pending_.push_back({Notification::Kind::kAdd,
+                              nullptr,
+                              change.object,
+                              change.object_json,
+                              initial,
+                              {},
+                              {}});
           break;
         case StoreChange::Type::kUpdated:
-          pending_.push_back(
-              {Notification::Kind::kUpdate, change.old_object, change.object, false, {}, {}});
+          pending_.push_back({Notification::Kind::kUpdate,
+                              change.old_object,
+                              change.object,
+                              change.object_json,
+                              false,
+                              {},
+                              {}});
           break;
         case StoreChange::Type::kDeleted:
-          pending_.push_back(
-              {Notification::Kind::kDelete, change.old_object, change.object, false, {}, {}});
+          pending_.push_back({Notification::Kind::kDelete,
+                              change.old_object,
+                              change.object,
+                              nullptr,
+                              false,
+                              {},
+                              {}});
           break;
       }
     }
     if (initial) {
       initial_list_seen_ = true;
-      pending_.push_back({Notification::Kind::kSynced, nullptr, nullptr, false, {}, {}});
+      pending_.push_back({Notification::Kind::kSynced, nullptr, nullptr, nullptr, false, {}, {}});
     }
   }
   dispatch_cv_.notify_one();
@@ -130,7 +147,7 @@ void SharedInformer::EnqueueResync(const std::vector<ObjectPtr>& objects) {
   {
     std::lock_guard lock(mutex_);
     for (const auto& object : objects) {
-      pending_.push_back({Notification::Kind::kUpdate, object, object, false, {}, {}});
+      pending_.push_back({Notification::Kind::kUpdate, object, object, nullptr, false, {}, {}});
     }
   }
   dispatch_cv_.notify_one();
@@ -170,6 +187,8 @@ void SharedInformer::DispatchLoop() {
 
 void SharedInformer::Deliver(Notification& n) {
   const std::string& name = options_.name;
+  // Parsed one at a time, so that a relist is never held parsed whole.
+  if (n.object == nullptr && n.object_json != nullptr) n.object = ParseStored(*n.object_json);
   switch (n.kind) {
     case Notification::Kind::kAdd:
       for (const auto& h : handlers_) {

@@ -93,6 +93,8 @@ class SharedInformer {
     Kind kind;
     ObjectPtr old_object;
     ObjectPtr object;
+    // For changes of a relist, which exist as text until delivered (see Store::Listed).
+    std::shared_ptr<const std::string> object_json;
     bool is_initial_list = false;
     // kRegister only: the new handler and the cache's contents at registration.
     std::shared_ptr<EventHandler> handler;

@@ -20,10 +20,26 @@ ListOptions RestListerWatcher::WithSelectors(const ListOptions& options) const {
   return out;
 }
 
+Status ListerWatcher::ListPages(const ListOptions& options,
+                                const RestClient::PageHandler& on_page) {
+  auto list = List(options);
+  if (!list) return tl::unexpected(std::move(list.error()));
+  return on_page(*list, true);
+}
+
+ListOptions RestListerWatcher::PagedWithSelectors(const ListOptions& options) const {
+  ListOptions out = WithSelectors(options);
+  if (out.limit <= 0) out.limit = kDefaultPageSize;
+  return out;
+}
+
 Result<Object> RestListerWatcher::List(const ListOptions& options) {
-  ListOptions list_options = WithSelectors(options);
-  if (list_options.limit <= 0) list_options.limit = kDefaultPageSize;
-  return client_.ListAll(resource_, namespace_, std::move(list_options));
+  return client_.ListAll(resource_, namespace_, PagedWithSelectors(options));
+}
+
+Status RestListerWatcher::ListPages(const ListOptions& options,
+                                    const RestClient::PageHandler& on_page) {
+  return client_.ListPages(resource_, namespace_, PagedWithSelectors(options), on_page);
 }
 
 Result<WatchStreamPtr> RestListerWatcher::Watch(const ListOptions& options) {

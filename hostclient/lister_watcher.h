@@ -19,6 +19,9 @@ class ListerWatcher {
   virtual ~ListerWatcher() = default;
   virtual Result<Object> List(const ListOptions& options) = 0;
   virtual Result<WatchStreamPtr> Watch(const ListOptions& options) = 0;
+  // The list page by page (see RestClient::ListPages), so that a large collection need not be
+  // held whole. By default the whole List() is one page.
+  virtual Status ListPages(const ListOptions& options, const RestClient::PageHandler& on_page);
 };
 
 using ListerWatcherPtr = std::unique_ptr<ListerWatcher>;
@@ -36,9 +39,12 @@ class RestListerWatcher : public ListerWatcher {
 
   Result<Object> List(const ListOptions& options) override;
   Result<WatchStreamPtr> Watch(const ListOptions& options) override;
+  Status ListPages(const ListOptions& options, const RestClient::PageHandler& on_page) override;
 
  private:
   ListOptions WithSelectors(const ListOptions& options) const;
+  // WithSelectors, and the default page size unless the caller set a limit.
+  ListOptions PagedWithSelectors(const ListOptions& options) const;
 
   RestClient& client_;
   const GroupVersionResource resource_;

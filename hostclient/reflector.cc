@@ -155,18 +155,27 @@ void Reflector::Run() {
 Status Reflector::ListAndReplace() {
   ListOptions options;
   options.limit = options_.page_size;
-  auto list = lister_watcher_.List(options);
-  if (!list) return tl::unexpected(std::move(list.error()));
-  auto items = TakeItems(*list, options_.name);
-  if (!items) return tl::unexpected(std::move(items.error()));
-  if (options_.transform) {
-    for (ObjectPtr& item : *items) item = options_.transform(std::move(item));
-  }
-  std::string rv(obj::String(*list, {"metadata", "resourceVersion"}));
-  const size_t count = items->size();
+  // Each page is reduced to text as it arrives: a list of 10,000 pods is never parsed whole.
+  std::vector<Store::Listed> listed;
+  std::string rv;
+  auto paged = lister_watcher_.ListPages(options, [&](Object& page, bool first) -> Status {
+    if (first) {
+      listed.clear();
+      rv = std::string(obj::String(page, {"metadata", "resourceVersion"}));
+    }
+    auto items = TakeItems(page, options_.name);
+    if (!items) return tl::unexpected(std::move(items.error()));
+    for (ObjectPtr& item : *items) {
+      if (options_.transform) item = options_.transform(std::move(item));
+      listed.push_back(store_.Prepare(*item));
+    }
+    return Ok();
+  });
+  if (!paged) return paged;
+  const size_t count = listed.size();
   // Recorded first, so that whoever the store's change hook wakes sees the version it reflects.
   SetLastResourceVersion(rv);
-  auto changes = store_.Replace(std::move(*items), rv);
+  auto changes = store_.ReplaceListed(std::move(listed), rv);
   if (synced_.exchange(true, std::memory_order_acq_rel)) {
     spdlog::info("{}: relisted {} objects at resourceVersion {} ({} changes)", options_.name, count,
                  rv, changes.size());

@@ -329,46 +329,61 @@ Result<Object> RestClient::List(const GroupVersionResource& gvr, std::string_vie
   return impl_->DoObject(call);
 }
 
-Result<Object> RestClient::ListAll(const GroupVersionResource& gvr, std::string_view ns,
-                                   ListOptions options) {
+Status RestClient::ListPages(const GroupVersionResource& gvr, std::string_view ns,
+                             ListOptions options, const PageHandler& on_page) {
   // As client-go's pager: later pages carry only the continue token (the server rejects a
   // resourceVersion beside it), and an expired token means one unpaginated list at the version
   // first asked for.
   const std::string requested_version = options.resource_version;
   const std::string requested_match = options.resource_version_match;
-  std::optional<Object> result;
+  bool first = true;
   while (true) {
     auto page = List(gvr, ns, options);
     if (!page) {
-      if (!page.error().IsGone() || options.continue_token.empty()) return page;
+      if (!page.error().IsGone() || options.continue_token.empty()) {
+        return tl::unexpected(std::move(page.error()));
+      }
       spdlog::info("{}: {}: continue token expired, listing everything at once", cluster_name(),
                    Describe("list", gvr, ns));
       options.limit = 0;
       options.continue_token.clear();
       options.resource_version = requested_version;
       options.resource_version_match = requested_match;
-      return List(gvr, ns, options);
+      page = List(gvr, ns, options);
+      if (!page) return tl::unexpected(std::move(page.error()));
+      return on_page(*page, true);
     }
     std::string next(obj::String(*page, {"metadata", "continue"}));
-    if (!result) {
-      result = std::move(*page);
-      if (!(*result)["items"].is_array()) (*result)["items"] = boost::json::array();
-    } else if (auto* items = page->if_contains("items"); items && items->is_array()) {
-      auto& all = (*result)["items"].get_array();
-      auto& more = items->get_array();
-      all.reserve(all.size() + more.size());
-      for (auto& item : more) all.push_back(std::move(item));
-    }
-    if (next.empty()) break;
+    if (auto handled = on_page(*page, first); !handled) return handled;
+    if (next.empty()) return Ok();
+    first = false;
     options.continue_token = std::move(next);
     options.resource_version.clear();
     options.resource_version_match.clear();
   }
-  if (auto* metadata = result->if_contains("metadata"); metadata && metadata->is_object()) {
+}
+
+Result<Object> RestClient::ListAll(const GroupVersionResource& gvr, std::string_view ns,
+                                   ListOptions options) {
+  Object result;
+  auto listed = ListPages(gvr, ns, std::move(options), [&](Object& page, bool first) -> Status {
+    if (first) {
+      result = std::move(page);
+      if (!result["items"].is_array()) result["items"] = boost::json::array();
+    } else if (auto* items = page.if_contains("items"); items && items->is_array()) {
+      auto& all = result["items"].get_array();
+      auto& more = items->get_array();
+      all.reserve(all.size() + more.size());
+      for (auto& item : more) all.push_back(std::move(item));
+    }
+    return Ok();
+  });
+  if (!listed) return tl::unexpected(std::move(listed.error()));
+  if (auto* metadata = result.if_contains("metadata"); metadata && metadata->is_object()) {
     metadata->get_object().erase("continue");
     metadata->get_object().erase("remainingItemCount");
   }
-  return std::move(*result);
+  return result;
 }
 
 Result<Object> RestClient::Create(const GroupVersionResource& gvr, std::string_view ns,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -154,6 +155,14 @@ class RestClient {
   // Lists every page (following metadata.continue) and returns one list object.
   Result<Object> ListAll(const GroupVersionResource& gvr, std::string_view ns,
                          ListOptions options = {});
+  // Called with each page of a list as it arrives. `first`: the page starts the list, so what
+  // earlier pages gave is to be dropped (an expired continue token restarts the list as one
+  // unpaginated page). The list's resourceVersion is the first page's.
+  using PageHandler = std::function<Status(Object& page, bool first)>;
+  // Lists every page like ListAll, handing each page over instead of joining them, so that a
+  // large collection is never held whole. Stops at the first error, on_page's included.
+  Status ListPages(const GroupVersionResource& gvr, std::string_view ns, ListOptions options,
+                   const PageHandler& on_page);
   Result<Object> Create(const GroupVersionResource& gvr, std::string_view ns, const Object& body,
                         const CreateOptions& options = {});
   // Creates a subresource of an object: pods/binding, pods/eviction, serviceaccounts/token.

@@ -54,6 +54,11 @@ bool Changed(const Object& prev, const Object& next) {
 
 }  // namespace
 
+ObjectPtr ParseStored(const std::string& json) {
+  // Cannot fail: the text is boost::json's own serialization of an object.
+  return std::make_shared<const Object>(std::move(boost::json::parse(json).as_object()));
+}
+
 std::string Store::Compact(const Object& object) const {
   std::string json = obj::Serialize(cache_form_ ? cache_form_(object) : object);
   json.shrink_to_fit();
@@ -68,8 +73,12 @@ Store::Entry Store::MakeEntry(const ObjectPtr& object, std::string json) const {
 
 ObjectPtr Store::Materialize(const Entry& entry) {
   if (ObjectPtr live = entry.parsed.lock()) return live;
-  // Cannot fail: the text is boost::json's own serialization of an object.
-  return std::make_shared<const Object>(std::move(boost::json::parse(entry.json).as_object()));
+  return ParseStored(entry.json);
+}
+
+ObjectPtr StoreChange::Resolve() const {
+  if (object != nullptr || object_json == nullptr) return object;
+  return ParseStored(*object_json);
 }
 
 Store::Store(ChangeHook hook, OldObjects old_objects, CacheForm cache_form)
@@ -96,7 +105,7 @@ Status Store::AddIndexer(const std::string& name, IndexFunc fn) {
 void Store::IndexLocked(const std::string& key, const ObjectPtr& object, const Entry& entry) {
   if (indexes_.empty()) return;
   // Indexes see what readers see: the kept form, when the store keeps one.
-  const ObjectPtr indexed = cache_form_ ? Materialize(entry) : object;
+  const ObjectPtr indexed = cache_form_ || object == nullptr ? Materialize(entry) : object;
   for (auto& [name, index] : indexes_) {
     for (auto& value : index.fn(*indexed)) index.keys_by_value[std::move(value)].insert(key);
   }
@@ -121,13 +130,13 @@ StoreChange Store::PutLocked(const std::string& key, ObjectPtr object, std::stri
   if (inserted) {
     it->second = MakeEntry(object, std::move(json));
     IndexLocked(key, object, it->second);
-    return StoreChange{StoreChange::Type::kAdded, nullptr, std::move(object)};
+    return StoreChange{StoreChange::Type::kAdded, nullptr, std::move(object), nullptr};
   }
   ObjectPtr old = report_old_objects_ ? Materialize(it->second) : nullptr;
   UnindexLocked(key, it->second);
   it->second = MakeEntry(object, std::move(json));
   IndexLocked(key, object, it->second);
-  return StoreChange{StoreChange::Type::kUpdated, std::move(old), std::move(object)};
+  return StoreChange{StoreChange::Type::kUpdated, std::move(old), std::move(object), nullptr};
 }
 
 StoreChange Store::Add(ObjectPtr object) {
@@ -144,7 +153,7 @@ StoreChange Store::Update(ObjectPtr object) { return Add(std::move(object)); }
 StoreChange Store::Delete(ObjectPtr object) {
   std::string key = obj::Key(*object);
   std::unique_lock lock(mutex_);
-  StoreChange change{StoreChange::Type::kDeleted, nullptr, std::move(object)};
+  StoreChange change{StoreChange::Type::kDeleted, nullptr, std::move(object), nullptr};
   auto it = items_.find(key);
   if (it != items_.end()) {
     if (report_old_objects_) change.old_object = Materialize(it->second);
@@ -155,30 +164,60 @@ StoreChange Store::Delete(ObjectPtr object) {
   return change;
 }
 
+Store::Listed Store::Prepare(const Object& object) const {
+  Listed listed{obj::Key(object), Compact(object), nullptr};
+  listed.whole =
+      std::make_shared<const std::string>(cache_form_ ? obj::Serialize(object) : listed.kept);
+  return listed;
+}
+
 std::vector<StoreChange> Store::Replace(std::vector<ObjectPtr> objects,
                                         std::string resource_version) {
-  std::vector<std::string> texts;
-  texts.reserve(objects.size());
-  for (const auto& object : objects) texts.push_back(Compact(*object));
-  std::vector<StoreChange> changes;
-  std::unique_lock lock(mutex_);
-  std::unordered_set<std::string> listed;
+  std::vector<Listed> listed;
   listed.reserve(objects.size());
-  for (size_t i = 0; i < objects.size(); ++i) {
-    ObjectPtr& object = objects[i];
-    std::string& json = texts[i];
-    std::string key = obj::Key(*object);
-    auto it = items_.find(key);
-    // Identical text is the common case of a relist and needs no parse.
-    if (it == items_.end() ||
-        (it->second.json != json && Changed(*Materialize(it->second), *object))) {
-      changes.push_back(PutLocked(key, std::move(object), std::move(json)));
+  for (const auto& object : objects)
+    listed.push_back(Listed{obj::Key(*object), Compact(*object), nullptr});
+  std::unique_lock lock(mutex_);
+  std::vector<StoreChange> changes = ReplaceLocked(listed, objects);
+  last_replace_rv_ = std::move(resource_version);
+  if (hook_) hook_(changes, true);
+  return changes;
+}
+
+std::vector<StoreChange> Store::ReplaceListed(std::vector<Listed> listed,
+                                              std::string resource_version) {
+  std::vector<ObjectPtr> no_objects(listed.size());
+  std::unique_lock lock(mutex_);
+  std::vector<StoreChange> changes = ReplaceLocked(listed, no_objects);
+  last_replace_rv_ = std::move(resource_version);
+  if (hook_) hook_(changes, true);
+  return changes;
+}
+
+std::vector<StoreChange> Store::ReplaceLocked(std::vector<Listed>& listed,
+                                              std::vector<ObjectPtr>& objects) {
+  std::vector<StoreChange> changes;
+  std::unordered_set<std::string> keys;
+  keys.reserve(listed.size());
+  for (size_t i = 0; i < listed.size(); ++i) {
+    Listed& item = listed[i];
+    auto it = items_.find(item.key);
+    const auto changed = [&] {
+      // Identical text is the common case of a relist and needs no parse.
+      if (it->second.json == item.kept) return false;
+      const ObjectPtr next = objects[i] != nullptr ? objects[i] : ParseStored(*item.whole);
+      return Changed(*Materialize(it->second), *next);
+    };
+    if (it == items_.end() || changed()) {
+      StoreChange change = PutLocked(item.key, objects[i], std::move(item.kept));
+      if (change.object == nullptr) change.object_json = item.whole;
+      changes.push_back(std::move(change));
     }
-    listed.insert(std::move(key));
+    keys.insert(std::move(item.key));
   }
   std::vector<std::string> vanished;
   for (const auto& [key, entry] : items_) {
-    if (!listed.contains(key)) vanished.push_back(key);
+    if (!keys.contains(key)) vanished.push_back(key);
   }
   // A stable order makes relist notifications reproducible.
   std::sort(vanished.begin(), vanished.end());
@@ -187,10 +226,8 @@ std::vector<StoreChange> Store::Replace(std::vector<ObjectPtr> objects,
     ObjectPtr last = Materialize(it->second);
     UnindexLocked(key, it->second);
     items_.erase(it);
-    changes.push_back(StoreChange{StoreChange::Type::kDeleted, last, last});
+    changes.push_back(StoreChange{StoreChange::Type::kDeleted, last, last, nullptr});
   }
-  last_replace_rv_ = std::move(resource_version);
-  if (hook_) hook_(changes, true);
   return changes;
 }
 

@@ -24,7 +24,13 @@ struct StoreChange {
   // What the store held before; null for kAdded, for unknown deletions, and for kUpdated and
   // kDeleted of a store that does not report old objects.
   ObjectPtr old_object;
+  // Null only for kAdded and kUpdated of a prepared Replace, whose objects exist as text alone:
+  // object_json then holds the whole object.
   ObjectPtr object;
+  std::shared_ptr<const std::string> object_json;
+
+  // `object`, or object_json parsed when it is null.
+  ObjectPtr Resolve() const;
 };
 
 // Whether a Store reports the state an update or a deletion replaced (StoreChange::old_object).
@@ -37,6 +43,9 @@ enum class OldObjects { kReported, kNotReported };
 using CacheForm = std::function<Object(const Object&)>;
 
 const char* ToString(StoreChange::Type type);
+
+// Parses a text a Store made (StoreChange::object_json).
+ObjectPtr ParseStored(const std::string& json);
 
 // Computes the index values of an object; an object may sit under any number of values.
 using IndexFunc = std::function<std::vector<std::string>(const Object&)>;
@@ -91,6 +100,18 @@ class Store {
   // present. Unchanged objects produce no change. Duplicate keys in `objects`: the last wins.
   std::vector<StoreChange> Replace(std::vector<ObjectPtr> objects, std::string resource_version);
 
+  // One listed object prepared for Replace: its key and texts, without the parsed tree, so that
+  // a relist never holds every object parsed at once (a page at a time is enough).
+  struct Listed {
+    std::string key;
+    std::string kept;                          // what the store keeps (see CacheForm)
+    std::shared_ptr<const std::string> whole;  // the object, for the change hook
+  };
+  Listed Prepare(const Object& object) const;
+  // Replace with prepared objects: its kAdded and kUpdated changes carry them as text
+  // (StoreChange::object_json).
+  std::vector<StoreChange> ReplaceListed(std::vector<Listed> listed, std::string resource_version);
+
   // Null when absent.
   ObjectPtr Get(const std::string& key) const;
   std::vector<ObjectPtr> List() const;
@@ -133,6 +154,10 @@ class Store {
 
   // The mutators below require mutex_ held exclusively.
   StoreChange PutLocked(const std::string& key, ObjectPtr object, std::string json);
+  // Replace's core: `objects[i]` may be null (prepared listings), then `listed[i].whole` stands
+  // for it.
+  std::vector<StoreChange> ReplaceLocked(std::vector<Listed>& listed,
+                                         std::vector<ObjectPtr>& objects);
   void IndexLocked(const std::string& key, const ObjectPtr& object, const Entry& entry);
   void UnindexLocked(const std::string& key, const Entry& entry);
   std::vector<ObjectPtr> ListLocked() const;

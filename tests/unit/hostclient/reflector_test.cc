@@ -14,6 +14,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
 using namespace std::chrono_literals;
 using testing::FakeListerWatcher;
 using testing::GoneError;
@@ -31,8 +32,9 @@ class ChangeLog {
     return [this](const std::vector<StoreChange>& changes, bool from_replace) {
       std::lock_guard lock(mutex_);
       for (const auto& c : changes) {
-        std::string s = std::string(ToString(c.type)) + " " + obj::Key(*c.object) + " " +
-                        std::string(obj::ResourceVersion(*c.object));
+        const ObjectPtr object = c.Resolve();
+        std::string s = std::string(ToString(c.type)) + " " + obj::Key(*object) + " " +
+                        std::string(obj::ResourceVersion(*object));
         if (c.old_object) s += " from " + std::string(obj::ResourceVersion(*c.old_object));
         if (from_replace) s += " list";
         entries_.push_back(s);
@@ -134,6 +136,35 @@ TEST_F(ReflectorTest, TransformShapesListedAndWatchedObjects) {
     EXPECT_FALSE(stored->contains("spec")) << key;
     EXPECT_TRUE(stored->contains("kept")) << key;
   }
+}
+
+// A lister that lists in pages: "a b", then "c", then (its continue token expired) the whole
+// list again as one page, "a d" at a later version.
+class PagedListerWatcher : public FakeListerWatcher {
+ public:
+  Status ListPages(const ListOptions&, const RestClient::PageHandler& on_page) override {
+    for (auto [pods, rv, first] :
+         {std::tuple{std::vector<ObjectPtr>{Pod("ns", "a", "5"), Pod("ns", "b", "6")}, "10", true},
+          std::tuple{std::vector<ObjectPtr>{Pod("ns", "c", "7")}, "10", false},
+          std::tuple{std::vector<ObjectPtr>{Pod("ns", "a", "5"), Pod("ns", "d", "11")}, "12",
+                     true}}) {
+      Object page = PodList(pods, rv);
+      if (auto handled = on_page(page, first); !handled) return handled;
+    }
+    return Ok();
+  }
+};
+
+// Pages become the store's contents; a page that starts the list over drops what came before.
+TEST_F(ReflectorTest, ListsPageByPageAndStartsOverWhenTheListDoes) {
+  PagedListerWatcher paged;
+  reflector_ = std::make_unique<Reflector>(paged, store_, Options());
+  reflector_->Start();
+  ASSERT_NE(paged.WaitForWatch(1), nullptr);
+  EXPECT_THAT(store_.ListKeys(), UnorderedElementsAre("ns/a", "ns/d"));
+  EXPECT_EQ(obj::Kind(*store_.Get("ns/d")), "Pod");
+  EXPECT_EQ(reflector_->LastSyncResourceVersion(), "12");
+  EXPECT_THAT(log_.entries(), ElementsAre("added ns/a 5 list", "added ns/d 11 list"));
 }
 
 TEST_F(ReflectorTest, NotSyncedBeforeTheFirstList) {

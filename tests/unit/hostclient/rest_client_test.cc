@@ -398,6 +398,38 @@ TEST_F(RestClientTest, ListAllFallsBackToAFullListWhenTheTokenExpires) {
   EXPECT_EQ(requests[2].target, "/api/v1/namespaces/default/pods?resourceVersion=0");
 }
 
+// Pages are handed over as they arrive; an expired token starts the list over as one page.
+TEST_F(RestClientTest, ListPagesHandsOverEachPageAndRestartsAfterAnExpiredToken) {
+  transport_->Respond(200, PageJson("100", "tok1", {"a", "b"}))
+      .Respond(200, PageJson("100", "tok2", {"c"}))
+      .Respond(410, StatusJson(410, "Expired", "continue token expired"))
+      .Respond(200, PageJson("120", "", {"a", "x"}));
+  ListOptions options;
+  options.limit = 2;
+  std::vector<std::string> seen;
+  auto listed = client_->ListPages(
+      resources::Pods(), "default", options, [&](Object& page, bool first) -> Status {
+        std::string entry = first ? "first:" : "next:";
+        for (const auto& name : ItemNames(page)) entry += name;
+        seen.push_back(entry + "@" + std::string(obj::ResourceVersion(page)));
+        return Ok();
+      });
+  ASSERT_TRUE(listed.has_value()) << listed.error().ToString();
+  EXPECT_EQ(seen, (std::vector<std::string>{"first:ab@100", "next:c@100", "first:ax@120"}));
+}
+
+TEST_F(RestClientTest, ListPagesStopsAtTheHandlersError) {
+  transport_->Respond(200, PageJson("100", "tok1", {"a"})).Respond(200, PageJson("100", "", {"b"}));
+  ListOptions options;
+  options.limit = 1;
+  auto listed = client_->ListPages(resources::Pods(), "default", options, [](Object&, bool) {
+    return Status(MakeError(ErrorCode::kDecode, "bad page"));
+  });
+  ASSERT_FALSE(listed.has_value());
+  EXPECT_EQ(listed.error().code(), ErrorCode::kDecode);
+  EXPECT_EQ(transport_->request_count(), 1u);
+}
+
 TEST_F(RestClientTest, ListAllReturnsAGoneFirstPage) {
   transport_->Respond(410, StatusJson(410, "Expired", "too old resource version"));
   ListOptions options;
