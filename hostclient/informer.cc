@@ -52,8 +52,10 @@ void SharedInformer::AddEventHandler(EventHandler handler) {
   // changes: every change after the snapshot is queued behind the registration.
   store_.VisitAtomically([&](const std::vector<ObjectPtr>& objects) {
     std::lock_guard lock(mutex_);
-    Notification n{
-        Notification::Kind::kRegister, nullptr, nullptr, nullptr, false, shared, objects};
+    Notification n;
+    n.kind = Notification::Kind::kRegister;
+    n.handler = shared;
+    n.snapshot = objects;
     pending_.push_back(std::move(n));
   });
   dispatch_cv_.notify_one();
@@ -105,39 +107,31 @@ void SharedInformer::OnStoreChanges(const std::vector<StoreChange>& changes, boo
     std::lock_guard lock(mutex_);
     const bool initial = from_replace && !initial_list_seen_;
     for (const auto& change : changes) {
+      Notification n;
+      n.object = change.object;
       switch (change.type) {
         case StoreChange::Type::kAdded:
-          pending_.push_back({Notification::Kind::kAdd,
-                              nullptr,
-                              change.object,
-                              change.object_json,
-                              initial,
-                              {},
-                              {}});
+          n.kind = Notification::Kind::kAdd;
+          n.object_json = change.object_json;
+          n.is_initial_list = initial;
           break;
         case StoreChange::Type::kUpdated:
-          pending_.push_back({Notification::Kind::kUpdate,
-                              change.old_object,
-                              change.object,
-                              change.object_json,
-                              false,
-                              {},
-                              {}});
+          n.kind = Notification::Kind::kUpdate;
+          n.old_object = change.old_object;
+          n.object_json = change.object_json;
           break;
         case StoreChange::Type::kDeleted:
-          pending_.push_back({Notification::Kind::kDelete,
-                              change.old_object,
-                              change.object,
-                              nullptr,
-                              false,
-                              {},
-                              {}});
+          n.kind = Notification::Kind::kDelete;
+          n.old_object = change.old_object;
           break;
       }
+      pending_.push_back(std::move(n));
     }
     if (initial) {
       initial_list_seen_ = true;
-      pending_.push_back({Notification::Kind::kSynced, nullptr, nullptr, nullptr, false, {}, {}});
+      Notification synced;
+      synced.kind = Notification::Kind::kSynced;
+      pending_.push_back(std::move(synced));
     }
   }
   dispatch_cv_.notify_one();
@@ -147,7 +141,11 @@ void SharedInformer::EnqueueResync(const std::vector<ObjectPtr>& objects) {
   {
     std::lock_guard lock(mutex_);
     for (const auto& object : objects) {
-      pending_.push_back({Notification::Kind::kUpdate, object, object, nullptr, false, {}, {}});
+      Notification n;
+      n.kind = Notification::Kind::kUpdate;
+      n.old_object = object;
+      n.object = object;
+      pending_.push_back(std::move(n));
     }
   }
   dispatch_cv_.notify_one();

@@ -90,7 +90,7 @@ class SharedInformer {
  private:
   struct Notification {
     enum class Kind { kAdd, kUpdate, kDelete, kRegister, kSynced };
-    Kind kind;
+    Kind kind = Kind::kSynced;
     ObjectPtr old_object;
     ObjectPtr object;
     // For changes of a relist, which exist as text until delivered (see Store::Listed).
