@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
@@ -70,6 +71,7 @@ bool OlderThanPod(const Object& host_event, const Object& host_pod) {
 struct EventCopier::Metrics {
   prometheus::Counter* copied = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
+  prometheus::Gauge* pending = nullptr;
 };
 
 EventCopier::EventCopier(hostclient::RestClient& host, hostclient::RestClient& virtual_client,
@@ -96,6 +98,11 @@ EventCopier::EventCopier(hostclient::RestClient& host, hostclient::RestClient& v
                            "Host pod events given up on, by reason: PodUnknown, or the error of "
                            "the last write.")
                        .Register(*metrics);
+      m->pending = &prometheus::BuildGauge()
+                        .Name("vkubelet_events_pending")
+                        .Help("Host pod events watched and not copied yet, held in memory.")
+                        .Register(*metrics)
+                        .Add({});
       metrics_ = std::move(m);
     } catch (const std::exception& e) {
       spdlog::error("event copier: metrics disabled: {}", e.what());
@@ -124,6 +131,7 @@ EventCopier::EventCopier(hostclient::RestClient& host, hostclient::RestClient& v
     {
       std::lock_guard lock(mutex_);
       pending_[key] = std::move(text);
+      PublishPendingLocked();
     }
     queue_->Add(key);
   };
@@ -133,11 +141,16 @@ EventCopier::EventCopier(hostclient::RestClient& host, hostclient::RestClient& v
     std::lock_guard lock(mutex_);
     copies_.erase(HostIdentity(*event));
     pending_.erase(obj::Key(*event));
+    PublishPendingLocked();
   };
   informer_->AddEventHandler(std::move(handler));
 }
 
 EventCopier::~EventCopier() { Stop(); }
+
+void EventCopier::PublishPendingLocked() {
+  if (metrics_) metrics_->pending->Set(static_cast<double>(pending_.size()));
+}
 
 Status EventCopier::Start() {
   if (options_.host_namespace.empty()) {
@@ -256,6 +269,7 @@ void EventCopier::Work() {
       // A newer state watched meanwhile stays: the queue holds its key again.
       auto it = pending_.find(*key);
       if (it != pending_.end() && it->second == text) pending_.erase(it);
+      PublishPendingLocked();
     }
     queue_->Done(*key);
   }

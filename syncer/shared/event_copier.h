@@ -112,6 +112,8 @@ class EventCopier {
   bool LoadExistingCopies();
   void Work();
   Outcome Sync(const Object& event);
+  // Sets the pending gauge; requires mutex_.
+  void PublishPendingLocked();
   Outcome WriteCopy(const std::string& host_uid, const Object& desired);
 
   hostclient::RestClient& host_;

@@ -187,7 +187,7 @@ class EventCopierTest : public ::testing::Test {
       for (const auto& m : f.metric) {
         bool match = label.empty();
         for (const auto& l : m.label) match |= l.name == label && l.value == value;
-        if (match) return m.counter.value;
+        if (match) return f.type == prometheus::MetricType::Gauge ? m.gauge.value : m.counter.value;
       }
     }
     return 0;
@@ -237,6 +237,8 @@ TEST_F(EventCopierTest, CopiesAHostTwinsEventToTheVirtualPod) {
   EXPECT_EQ(obj::String(copy, {"reportingInstance"}), kVirtualNode);
   EXPECT_EQ(obj::Int(copy, {"count"}), 1);
   EXPECT_TRUE(WaitFor([&] { return Copied() == 1; }));
+  // Once copied, the event is no longer held whole (the cache keeps its identity only).
+  EXPECT_TRUE(WaitFor([&] { return Metric("vkubelet_events_pending") == 0; }));
 }
 
 TEST_F(EventCopierTest, CountUpdatesPropagateToTheSameCopy) {
@@ -304,9 +306,12 @@ TEST_F(EventCopierTest, WaitsForAPodThatShowsUpLate) {
   options.retry_base = milliseconds(50);
   StartCopier(options);
 
+  // Retried meanwhile: the event waits, held until its pod shows up.
+  EXPECT_TRUE(WaitFor([&] { return Metric("vkubelet_events_pending") == 1; }));
   MakeKnown(std::move(*pod));
   EXPECT_TRUE(WaitFor([&] { return CopyOf(host_event).has_value(); }));
   EXPECT_EQ(Metric("vkubelet_event_copy_errors_total", "reason", "PodUnknown"), 0);
+  EXPECT_TRUE(WaitFor([&] { return Metric("vkubelet_events_pending") == 0; }));
 }
 
 TEST_F(EventCopierTest, ExistingUnlabelledCopyIsPatchedNotDuplicated) {
