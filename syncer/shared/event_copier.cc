@@ -29,7 +29,7 @@ using hostclient::resources::Events;
 // How often the runner looks up from waiting for the host cache to check for a stop.
 constexpr auto kSyncWaitSlice = std::chrono::milliseconds(100);
 
-// The identity of a host event across restarts: its uid, which the copy's annotation records.
+// What a copy's last update is remembered by: a hash of the serialised update.
 uint64_t Fingerprint(std::string_view update) { return std::hash<std::string_view>{}(update); }
 
 // What the informer's cache keeps of a host event: what identifies it (the restart's live set and
@@ -42,6 +42,7 @@ Object EventIdentity(const Object& host_event) {
   return Object{{"metadata", std::move(metadata)}};
 }
 
+// The identity of a host event across restarts: its uid, which the copy's annotation records.
 std::string HostIdentity(const Object& host_event) {
   const std::string_view uid = obj::Uid(host_event);
   return uid.empty() ? obj::Key(host_event) : std::string(uid);
