@@ -13,6 +13,7 @@
 #include "hostclient/rest_client.h"
 #include "kubelet/node_status.h"
 #include "tests/support/kubesim_instance.h"
+#include "tests/support/sample_objects.h"
 #include "tests/support/wait_for.h"
 
 namespace vk::kubelet {
@@ -37,11 +38,7 @@ class NodeControllerTest : public ::testing::Test {
     virtual_ = testing::StartKubesimWithClient("virtual", false, virtual_client_);
     host_ = testing::StartKubesimWithClient("host", false, host_client_);
     ASSERT_TRUE(virtual_ && host_);
-    ASSERT_TRUE(host_client_
-                    ->Create(Namespaces(), "",
-                             Object{{"apiVersion", "v1"},
-                                    {"kind", "Namespace"},
-                                    {"metadata", Object{{"name", kHostNamespace}}}})
+    ASSERT_TRUE(host_client_->Create(Namespaces(), "", testing::NamespaceObject(kHostNamespace))
                     .has_value());
   }
 

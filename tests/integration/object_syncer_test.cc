@@ -29,11 +29,7 @@ class ObjectSyncerTest : public ::testing::Test {
     virtual_ = testing::StartKubesimWithClient("virtual", true, virtual_client_);
     host_ = testing::StartKubesimWithClient("host", false, host_client_);
     ASSERT_TRUE(virtual_ && host_);
-    ASSERT_TRUE(host_client_
-                    ->Create(Namespaces(), "",
-                             Object{{"apiVersion", "v1"},
-                                    {"kind", "Namespace"},
-                                    {"metadata", Object{{"name", kHostNamespace}}}})
+    ASSERT_TRUE(host_client_->Create(Namespaces(), "", testing::NamespaceObject(kHostNamespace))
                     .has_value());
     ctx_.cluster = kCluster;
     ctx_.host_namespace = kHostNamespace;

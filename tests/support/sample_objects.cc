@@ -47,6 +47,10 @@ Object SamplePod(const std::string& ns, const std::string& name, const std::stri
   return std::move(object);
 }
 
+Object NamespaceObject(const std::string& name) {
+  return Object{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", Object{{"name", name}}}};
+}
+
 Object SampleConfigMap(const std::string& ns, const std::string& name, int keys, int value_bytes) {
   Object config_map;
   config_map["apiVersion"] = "v1";

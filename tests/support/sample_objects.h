@@ -11,6 +11,9 @@ namespace vk::testing {
 // benchmarks that need objects of a representative size.
 Object SamplePod(const std::string& ns, const std::string& name, const std::string& node_name = {});
 
+// A Namespace named `name`.
+Object NamespaceObject(const std::string& name);
+
 // A ConfigMap with `keys` entries of `value_bytes` each.
 Object SampleConfigMap(const std::string& ns, const std::string& name, int keys = 4,
                        int value_bytes = 64);
